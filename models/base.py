@@ -1,0 +1,182 @@
+"""The contract every modality encoder follows, and safe save/load helpers.
+
+scikit-learn style: `__init__` only stores parameters; `fit*` return self; learned
+attributes end in `_`; `predict_proba` returns (n_movies, 13) in canonical genre order,
+values in [0, 1]. The input side is split in two so training can cache it:
+
+    load_input(bundle)  decode the bundle's part (ffmpeg / Pillow / text / metadata)
+    embed(raw)          frozen, deterministic features (CNN forward pass, log-mel, ...)
+
+`features(bundle) = embed(load_input(bundle))` is what the feature cache stores, keyed by
+`feature_key()`. The learned part sees only features: `fit_features` / `predict_features`.
+Callers pass only bundles that have the modality (`has_input`); nothing is ever filled in.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import torch
+
+from models.bundle import Bundle
+from models.genres import GENRES, N_GENRES
+
+CONFIG_FILE = "config.json"
+
+
+class Encoder(ABC):
+    modality: ClassVar[str]
+    # names of the parameters that change what `features()` returns (they key the cache)
+    preprocessing_params: ClassVar[tuple[str, ...]] = ()
+    # False when features are as cheap as the raw input (text, metadata): not worth caching
+    cache_features: ClassVar[bool] = True
+
+    device: str = "cpu"
+
+    # ---- parameters -------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's keyword arguments (JSON-serialisable), as stored by __init__."""
+        return dict(self._params)
+
+    def _store(self, **params: Any) -> None:
+        self._params = params
+        for name, value in params.items():
+            setattr(self, name, value)
+
+    def to(self, device: str) -> Self:
+        self.device = device
+        return self
+
+    def feature_key(self) -> str:
+        """Identifies the feature extractor: the same key means the same features for a bundle."""
+        spec = {"modality": self.modality, "params": {k: self._params[k] for k in self.preprocessing_params}}
+        spec.update(self.feature_identity())
+        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+    def feature_identity(self) -> dict[str, Any]:
+        """Extra facts that change features beyond parameters (e.g. backbone weights fingerprint)."""
+        return {}
+
+    # ---- input side ----------------------------------------------------------
+    @abstractmethod
+    def has_input(self, bundle: Bundle) -> bool: ...
+
+    @abstractmethod
+    def load_input(self, bundle: Bundle, media_info: Any = None) -> Any:
+        """Decode this modality's input. `media_info` (from models.media.probe) spares a second probe."""
+
+    @abstractmethod
+    def embed(self, raw: Any) -> Any:
+        """Frozen features of one decoded input (np.ndarray, or str/dict for cheap modalities)."""
+
+    def features(self, bundle: Bundle, media_info: Any = None) -> Any:
+        return self.embed(self.load_input(bundle, media_info))
+
+    # ---- learned side -----------------------------------------------------------
+    @abstractmethod
+    def fit_features(self, X: list, Y: np.ndarray, X_val: list | None = None, Y_val: np.ndarray | None = None) -> Self:
+        """Learn from features; the validation set (when given) drives early stopping."""
+
+    @abstractmethod
+    def predict_features(self, X: list) -> np.ndarray: ...
+
+    def fit(self, bundles: list[Bundle], Y: np.ndarray, val_bundles: list[Bundle] | None = None,
+            Y_val: np.ndarray | None = None) -> Self:
+        X = [self.features(b) for b in bundles]
+        X_val = [self.features(b) for b in val_bundles] if val_bundles else None
+        return self.fit_features(X, Y, X_val, Y_val)
+
+    def predict_proba(self, bundles: list[Bundle]) -> np.ndarray:
+        if not bundles:
+            return np.zeros((0, N_GENRES), dtype=np.float32)
+        return check_proba(self.predict_features([self.features(b) for b in bundles]))
+
+    # ---- persistence -------------------------------------------------------------
+    def save(self, directory: Path) -> None:
+        """Write config.json (class, parameters, preprocessing facts) and the weights."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        config = {"modality": self.modality, "genres": list(GENRES), "params": self.get_params(),
+                  "feature_key": self.feature_key(), "state": self.extra_state()}
+        write_json_atomic(directory / CONFIG_FILE, config)
+        self.save_weights(directory)
+
+    @classmethod
+    def load(cls, directory: Path, device: str = "cpu") -> Self:
+        directory = Path(directory)
+        config = json.loads((directory / CONFIG_FILE).read_text())
+        if config.get("modality") != cls.modality or config.get("genres") != list(GENRES):
+            raise ValueError(f"{directory}: not a {cls.modality} encoder for the 13 Moviescope genres")
+        encoder = cls(**config["params"]).to(device)
+        encoder.load_state(config.get("state", {}))
+        encoder.load_weights(directory)
+        if encoder.feature_key() != config["feature_key"]:
+            raise ValueError(
+                f"{directory}: the feature extractor differs from the one used in training "
+                "(different backbone weights?); retrain or restore the same weights"
+            )
+        return encoder
+
+    def extra_state(self) -> dict[str, Any]:
+        """Small learned, JSON-serialisable state (vocabularies, category lists...)."""
+        return {}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        pass
+
+    @abstractmethod
+    def save_weights(self, directory: Path) -> None: ...
+
+    @abstractmethod
+    def load_weights(self, directory: Path) -> None: ...
+
+
+def check_proba(proba: np.ndarray) -> np.ndarray:
+    """Enforce the output contract: float32 (n, 13), clipped to [0, 1] (fastText can exceed 1 by 1e-5)."""
+    proba = np.asarray(proba, dtype=np.float32)
+    if proba.ndim != 2 or proba.shape[1] != N_GENRES or not np.isfinite(proba).all():
+        raise ValueError(f"encoder returned bad probabilities: shape {proba.shape}")
+    return np.clip(proba, 0.0, 1.0)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    write_bytes_atomic(path, json.dumps(data, indent=2, sort_keys=True).encode())
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+class atomic_path:
+    """`with atomic_path(final) as tmp:` write to tmp; it replaces `final` only if the block succeeds."""
+
+    def __init__(self, final: Path):
+        self.final = Path(final)
+
+    def __enter__(self) -> Path:
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{self.final.name}.", suffix=".tmp", dir=self.final.parent)
+        os.close(fd)
+        self.tmp = Path(name)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            os.replace(self.tmp, self.final)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def save_torch_state(module: torch.nn.Module, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(module.state_dict(), tmp)
+
+
+def load_torch_state(module: torch.nn.Module, path: Path) -> None:
+    module.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))

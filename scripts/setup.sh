@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh Debian/Ubuntu machine: system tools, then a venv with the project.
+# Usage: scripts/setup.sh [--dev]   (--dev adds the test tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_apt=()
+command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || want_apt+=(ffmpeg)
+if [[ "${1:-}" == "--dev" ]]; then
+    command -v docker-compose >/dev/null || want_apt+=(docker-compose)
+fi
+if ((${#want_apt[@]})); then
+    echo "setup: installing ${want_apt[*]} with apt-get"
+    sudo_cmd=()
+    [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${want_apt[@]}"
+fi
+
+python=${PYTHON:-python3}
+[[ -x .venv/bin/python ]] || "$python" -m venv .venv
+
+extras=""
+[[ "${1:-}" == "--dev" ]] && extras="[dev]"
+stamp=".venv/.installed${extras:+-dev}"
+if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".${extras}"
+    touch "$stamp"
+fi
+echo "setup: ready (.venv)"

@@ -1,0 +1,68 @@
+import json
+
+import numpy as np
+import pytest
+
+from models.genres import GENRES
+from training.dataset import DatasetError, default_split, labels, load_dataset
+
+
+def write_rows(root, rows):
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in rows]
+    (root / "movies.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_loads_full_and_partial_rows(tmp_path):
+    (tmp_path / "trailers").mkdir()
+    (tmp_path / "trailers" / "a.mp4").write_bytes(b"x")
+    write_rows(tmp_path, [
+        {"id": "a", "genres": ["Action", "Sci-Fi"], "split": "train", "plot": "A robot.",
+         "trailer": "trailers/a.mp4", "metadata": {"year": 2012, "content_rating": "PG-13"}},
+        {"id": 7, "label": ["Drama"], "synopsis": "A family."},  # the authors' field names
+        {"id": "c", "genres": ["Comedy"], "trailer": None, "poster": "posters/missing.jpg"},
+    ])
+    data = load_dataset(tmp_path)
+    a, b, c = data.movies
+    assert a.bundle.trailer == (tmp_path / "trailers" / "a.mp4").resolve()
+    assert a.bundle.metadata.year == 2012 and a.split == "train"
+    assert b.bundle.id == "7" and b.genres == ("Drama",) and b.bundle.plot == "A family."
+    assert b.split == default_split("7")
+    assert c.bundle.poster is None and c.bundle.trailer is None
+    assert data.missing_files == ["line 3: poster file not found: posters/missing.jpg"]
+    y = labels(data.movies)
+    assert y.shape == (3, len(GENRES)) and y[0, GENRES.index("Sci-Fi")] == 1 and y.sum() == 4
+
+
+def test_reports_every_bad_row_with_its_line(tmp_path):
+    write_rows(tmp_path, [
+        {"id": "ok", "genres": ["Drama"]},
+        "{not json",
+        {"id": "g", "genres": ["Western"]},
+        {"id": "s", "genres": ["Drama"], "split": "holdout"},
+        {"id": "t", "genres": "Drama"},
+        {"id": "m", "genres": ["Drama"], "metadata": {"num_voted_users": -5}},
+        {"id": "ok", "genres": ["Drama"]},
+        ["not", "an", "object"],
+    ])
+    with pytest.raises(DatasetError) as err:
+        load_dataset(tmp_path)
+    problems = err.value.problems
+    assert [p.split(":")[0] for p in problems] == [f"line {n}" for n in (2, 3, 4, 5, 6, 7, 8)]
+    text = str(err.value)
+    assert "Western" in text and "holdout" in text and "num_voted_users" in text and "duplicate id" in text
+
+
+def test_missing_file_and_empty_dataset(tmp_path):
+    with pytest.raises(DatasetError, match="movies.jsonl not found"):
+        load_dataset(tmp_path)
+    write_rows(tmp_path, [])
+    with pytest.raises(DatasetError, match="no movies"):
+        load_dataset(tmp_path)
+
+
+def test_default_split_is_deterministic_and_roughly_70_10_20():
+    splits = [default_split(f"tt{i:07d}") for i in range(4000)]
+    assert splits == [default_split(f"tt{i:07d}") for i in range(4000)]
+    share = {s: splits.count(s) / len(splits) for s in ("train", "val", "test")}
+    assert abs(share["train"] - 0.7) < 0.03 and abs(share["val"] - 0.1) < 0.02 and abs(share["test"] - 0.2) < 0.03
+    assert np.isclose(sum(share.values()), 1.0)

@@ -1,0 +1,1 @@
+"""Offline batch jobs: dataset loading, synthetic benchmark, features, training, evaluation."""
