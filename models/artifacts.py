@@ -1,0 +1,130 @@
+"""The artifact directory: trained encoders, fusion, thresholds, and a manifest that vouches for them.
+
+    ARTIFACTS/manifest.json         version, genres, encoder configs, packages, evaluation summary,
+                                    and the SHA-256 of every other file (verified at load)
+    ARTIFACTS/models/<name>/        one encoder each (config.json + weights)
+    ARTIFACTS/fusion.json           learned fusion weights, thresholds, which model serves each modality
+    ARTIFACTS/report/               the evaluation report written at the end of training
+
+Training builds the directory beside its destination and renames it into place, so a
+crash never leaves a half-written artifact that a service could load.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from importlib import metadata as pkg_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.base import Encoder, write_json_atomic
+from models.encoders import ENCODER_CLASSES
+from models.fusion import LearnedFusion
+from models.genres import GENRES
+
+MANIFEST = "manifest.json"
+FUSION = "fusion.json"
+PACKAGES = ("torch", "torchvision", "numpy", "scikit-learn", "xgboost", "fasttext-numpy2", "librosa")
+
+
+class ArtifactError(ValueError):
+    pass
+
+
+@dataclass
+class Artifacts:
+    root: Path
+    manifest: dict[str, Any]
+    models: dict[str, Encoder]  # model name -> encoder (the serving ones, or all)
+    serving: dict[str, str]  # modality -> the model name that serves it
+    fusion: LearnedFusion
+    thresholds: np.ndarray
+
+    @property
+    def version(self) -> str:
+        return self.manifest["model_version"]
+
+    @property
+    def encoders(self) -> dict[str, Encoder]:
+        """modality -> the encoder that serves it, in fusion order."""
+        return {m: self.models[self.serving[m]] for m in self.fusion.modalities}
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_versions() -> dict[str, str | None]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = pkg_metadata.version(name)
+        except pkg_metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def write_manifest(root: Path, info: dict[str, Any]) -> dict[str, Any]:
+    files = {
+        str(p.relative_to(root)): sha256_file(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+    manifest = {**info, "genres": list(GENRES), "packages": package_versions(), "files": files}
+    write_json_atomic(root / MANIFEST, manifest)
+    return manifest
+
+
+def publish(staging: Path, final: Path) -> None:
+    """Move a finished artifact directory into place; an older one is replaced only at the end."""
+    old = final.with_name(final.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def verify(root: Path) -> dict[str, Any]:
+    """The manifest, after checking every listed file exists with its recorded SHA-256."""
+    path = root / MANIFEST
+    if not path.is_file():
+        raise ArtifactError(f"{root}: no {MANIFEST}; not a trained artifact directory (run `moviescope train`)")
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ArtifactError(f"{path}: corrupt manifest ({err})") from err
+    if manifest.get("genres") != list(GENRES):
+        raise ArtifactError(f"{path}: trained for a different genre list")
+    for rel, expected in manifest.get("files", {}).items():
+        file = root / rel
+        if not file.is_file():
+            raise ArtifactError(f"{root}: file listed in the manifest is missing: {rel}")
+        if sha256_file(file) != expected:
+            raise ArtifactError(f"{root}: {rel} is corrupt or was modified (SHA-256 mismatch)")
+    return manifest
+
+
+def load_artifacts(root: Path | str, device: str = "cpu", all_models: bool = False) -> Artifacts:
+    """Verified artifacts with their encoders loaded (only those serving a modality unless `all_models`)."""
+    root = Path(root)
+    manifest = verify(root)
+    fusion_data = json.loads((root / FUSION).read_text())
+    serving = fusion_data["serving_models"]
+    specs = manifest["models"]  # model name -> {"modality": ..., ...}
+    names = list(specs) if all_models else list(serving.values())
+    models = {n: ENCODER_CLASSES[specs[n]["modality"]].load(root / "models" / n, device=device) for n in names}
+    return Artifacts(
+        root=root, manifest=manifest, models=models, serving=serving,
+        fusion=LearnedFusion.from_dict(fusion_data["learned"]),
+        thresholds=np.array([fusion_data["thresholds"][g] for g in GENRES]),
+    )

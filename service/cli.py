@@ -1,0 +1,150 @@
+"""`moviescope`: synth | train | evaluate | serve | predict | demo.
+
+Errors a user can fix (bad dataset rows, bad config, unusable media) print one clear
+message naming the file and field and exit with status 2; no traceback.
+"""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+EXIT_USAGE = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if not args.quiet else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    try:
+        return args.run(args) or 0
+    except (ValueError, FileNotFoundError, ValidationError) as err:  # user errors: DatasetError, MediaError, ...
+        print(f"moviescope {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"moviescope {args.command}: interrupted; re-run the same command to resume", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="moviescope", description="Multimodal movie-genre classification.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("synth", help="write the synthetic trailer-bundle benchmark dataset")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--n", type=int, default=300)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--duration", type=float, default=30.0, help="trailer length in seconds")
+    p.add_argument("--size", type=_size, default=(320, 240), help="WIDTHxHEIGHT, e.g. 320x240")
+    p.set_defaults(run=_synth)
+
+    p = sub.add_parser("train", help="train every encoder and the fusion, then evaluate on the test split")
+    p.add_argument("--data", type=Path, required=True, help="dataset directory with movies.jsonl")
+    p.add_argument("--out", type=Path, required=True, help="artifact directory to write")
+    p.add_argument("--config", type=Path, help="JSON overrides of the training profile")
+    p.add_argument("--profile", choices=("cpu", "paper"), help="cpu (default) or paper (VGG16, suits a GPU)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--cache", type=Path, help="feature cache directory (default: beside --out)")
+    p.set_defaults(run=_train)
+
+    p = sub.add_parser("evaluate", help="score a dataset split with trained artifacts; write the Table-3 report")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--artifacts", type=Path, required=True)
+    p.add_argument("--split", choices=("train", "val", "test"), default="test")
+    p.add_argument("--out", type=Path, required=True, help="report directory")
+    p.add_argument("--cache", type=Path, help="feature cache directory (optional)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.set_defaults(run=_evaluate)
+
+    p = sub.add_parser("serve", help="run the HTTP service")
+    p.add_argument("--artifacts", type=Path, help="artifact directory (or MOVIESCOPE_ARTIFACTS)")
+    p.add_argument("--host", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 8000)")
+    p.set_defaults(run=_serve)
+
+    p = sub.add_parser("predict", help="predict genres for one bundle; prints the same JSON as POST /v1/predict")
+    p.add_argument("--artifacts", type=Path, required=True)
+    p.add_argument("--trailer", type=Path, required=True)
+    p.add_argument("--poster", type=Path)
+    p.add_argument("--plot", help="plot text, or @FILE to read it from a file")
+    p.add_argument("--metadata", help="metadata JSON object, or @FILE")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.set_defaults(run=_predict)
+
+    p = sub.add_parser("demo", help="the main job: synthesise the benchmark, train, evaluate, then serve")
+    p.add_argument("--workdir", type=Path, default=Path("runs/demo"))
+    p.add_argument("--n", type=int, default=300)
+    p.add_argument("--no-serve", action="store_true", help="stop after training and the report")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(run=_demo)
+    return parser
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from err
+    if not (16 <= width <= 4096 and 16 <= height <= 4096) or width % 2 or height % 2:
+        raise argparse.ArgumentTypeError("width and height must be even numbers between 16 and 4096")
+    return width, height
+
+
+def _synth(args) -> None:
+    from training.synth import synthesize
+
+    path = synthesize(args.out, n=args.n, seed=args.seed, duration=args.duration, size=args.size)
+    print(f"wrote {args.n} movies to {path}")
+
+
+def _train(args) -> None:
+    from training.config import load_config
+    from training.train import train
+
+    manifest = train(args.data, args.out, load_config(args.config, args.profile), args.device, args.cache)
+    _print_summary(manifest["evaluation"])
+    print(f"artifacts: {args.out} (version {manifest['model_version']}); report: {args.out / 'report' / 'report.md'}")
+
+
+def _evaluate(args) -> None:
+    from training.evaluate import run_evaluation, summary
+    from training.train import resolve_device
+
+    report = run_evaluation(args.data, args.artifacts, args.split, args.out, args.cache, resolve_device(args.device))
+    _print_summary({"split": report["split"], "n_movies": report["n_movies"], "rows": summary(report),
+                    "prior": {k: report["prior"][k] for k in ("map", "micro_ap", "samples_ap")}})
+    print(f"report: {args.out / 'report.md'}")
+
+
+def _serve(args) -> None:
+    from service.server import serve
+
+    serve(artifacts=args.artifacts, host=args.host, port=args.port)
+
+
+def _predict(args) -> None:
+    from service.predictor import predict_cli
+
+    predict_cli(args)
+
+
+def _demo(args) -> None:
+    from service.demo import run_demo
+
+    run_demo(args.workdir, n=args.n, serve=not args.no_serve, port=args.port)
+
+
+def _print_summary(evaluation: dict) -> None:
+    print(f"\n{evaluation['split']} split, {evaluation['n_movies']} movies:  mAP   uAP   sAP")
+    rows = {**evaluation["rows"], "prior": evaluation["prior"]}
+    for name, m in rows.items():
+        cells = "  ".join("   – " if m[k] is None else f"{m[k]:.3f}" for k in ("map", "micro_ap", "samples_ap"))
+        print(f"  {name:<34} {cells}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Score every model on a split and lay the results out like the paper's Table 3.
+
+Rows: each trained model alone, the paper's mean-fusion combinations (video+audio, +poster,
++text, +metadata) and the learned fusion of all five. A movie lacking every modality of a
+row gets the training prior for that row (it is what a system without that input can do);
+each row says how many movies actually had its input ("coverage"). A row whose modality is
+absent from every movie has null metrics and `"missing": true`.
+"""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from models.artifacts import Artifacts, load_artifacts
+from models.base import Encoder, check_proba
+from models.fusion import LearnedFusion, MeanFusion, tune_thresholds
+from models.genres import GENRES, N_GENRES, as_genre_dict
+from training.dataset import Movie, labels, load_dataset
+from training.features import FeatureCache, extract_features
+from training.metrics import evaluate_scores, prior_scores
+from training.report import write_report
+
+log = logging.getLogger(__name__)
+MEAN_COMBOS = (
+    ("video+audio (mean)", ("video", "audio")),
+    ("video+audio+poster (mean)", ("video", "audio", "poster")),
+    ("video+audio+poster+text (mean)", ("video", "audio", "poster", "text")),
+    ("all (mean)", ("video", "audio", "poster", "text", "metadata")),
+)
+ROW_NAMES = {"video": "video (fastVideo)", "video_tempconv": "video (TempConv)"}
+
+
+def score_model(encoder: Encoder, movies: list[Movie], cache: FeatureCache) -> np.ndarray:
+    """(n, 13) probabilities with NaN rows where the movie lacks the modality."""
+    features = extract_features(encoder, [m.bundle for m in movies], cache)
+    scores = np.full((len(movies), N_GENRES), np.nan, dtype=np.float32)
+    present = [i for i, f in enumerate(features) if f is not None]
+    if present:
+        scores[present] = check_proba(encoder.predict_features([features[i] for i in present]))
+    return scores
+
+
+def stack(scores: dict[str, np.ndarray], serving: dict[str, str], modalities) -> np.ndarray:
+    """(n, len(modalities), 13), NaN where absent (or where no model serves the modality)."""
+    n = len(next(iter(scores.values())))
+    columns = [scores[serving[m]] if m in serving else np.full((n, N_GENRES), np.nan) for m in modalities]
+    return np.stack(columns, axis=1)
+
+
+def build_report(split: str, movies: list[Movie], scores: dict[str, np.ndarray], val_scores: dict[str, np.ndarray],
+                 y_val: np.ndarray, fusion: LearnedFusion, serving: dict[str, str], thresholds: np.ndarray,
+                 train_share: dict[str, float], modalities_of: dict[str, str]) -> tuple[dict, list[dict]]:
+    """report.json's content and predictions.jsonl's rows for one split."""
+    y = labels(movies)
+    prior = np.array([train_share[g] for g in GENRES])
+    candidates = _row_scores(scores, serving, fusion, prior, modalities_of)
+    val_candidates = _row_scores(val_scores, serving, fusion, prior, modalities_of)
+    rows = []
+    for name, (mods, fused, coverage) in candidates.items():
+        row_thresholds = thresholds if name == "all (learned)" else tune_thresholds(val_candidates[name][1], y_val)
+        rows.append(_row(name, mods, fused, coverage, y, row_thresholds))
+    prior_row = _row("prior", [], prior_scores(train_share, len(movies)), len(movies), y, np.full(N_GENRES, 0.5))
+    report = {
+        "genres": list(GENRES), "split": split, "n_movies": len(movies), "rows": rows,
+        "prior": prior_row, "train_share": train_share, "serving_models": serving,
+    }
+    fused = candidates["all (learned)"][1]
+    return report, _predictions(movies, fused, scores, serving)
+
+
+def summary(report: dict) -> dict[str, dict]:
+    return {r["name"]: {k: r[k] for k in ("map", "micro_ap", "samples_ap")} for r in report["rows"]}
+
+
+def score_artifacts(artifacts: Artifacts, movies: list[Movie], cache: FeatureCache) -> dict[str, np.ndarray]:
+    return {name: score_model(enc, movies, cache) for name, enc in artifacts.models.items()}
+
+
+def _row_scores(scores, serving, fusion, prior, modalities_of):
+    rows = {}
+    for name in scores:
+        single = scores[name][:, None, :]
+        rows[ROW_NAMES.get(name, name)] = ([modalities_of[name]], *_fused(MeanFusion([name], prior), single))
+    for row_name, mods in MEAN_COMBOS:
+        rows[row_name] = (list(mods), *_fused(MeanFusion(list(mods), prior), stack(scores, serving, mods)))
+    stacked = stack(scores, serving, fusion.modalities)
+    rows["all (learned)"] = (list(fusion.modalities), *_fused(fusion, stacked))
+    return rows
+
+
+def _fused(fusion, stacked: np.ndarray) -> tuple[np.ndarray, int]:
+    coverage = int((~np.isnan(stacked).any(axis=2)).any(axis=1).sum())
+    return fusion.predict(stacked), coverage
+
+
+def _row(name, modalities, scores, coverage, y, thresholds) -> dict:
+    row = {"name": name, "modalities": list(modalities), "coverage": coverage, "missing": coverage == 0}
+    if coverage == 0:
+        log.warning("row %r: no movie has its input; metrics left null", name)
+        return {**row, "per_genre_ap": {g: None for g in GENRES}, "map": None, "micro_ap": None,
+                "samples_ap": None, "micro_f1": None, "macro_f1": None, "thresholds": None}
+    metrics = evaluate_scores(y, scores, y_pred=(scores >= thresholds).astype(int))
+    return {**row, **metrics, "thresholds": as_genre_dict(thresholds)}
+
+
+def _predictions(movies, fused, scores, serving) -> list[dict]:
+    lines = []
+    for i, movie in enumerate(movies):
+        per_model = {"fused": as_genre_dict(fused[i])}
+        for modality, name in serving.items():
+            if not np.isnan(scores[name][i]).any():
+                per_model[modality] = as_genre_dict(scores[name][i])
+        for name, s in scores.items():  # models not serving a modality (e.g. the other video pooling)
+            if name not in serving.values() and not np.isnan(s[i]).any():
+                per_model[name] = as_genre_dict(s[i])
+        lines.append({"id": movie.bundle.id, "genres": list(movie.genres), "scores": per_model})
+    return lines
+
+
+def run_evaluation(data, artifacts_dir, split: str, out, cache_dir=None, device: str = "cpu") -> dict:
+    """`moviescope evaluate`: score a split of a dataset with trained artifacts and write the report."""
+    dataset = load_dataset(data)
+    movies = dataset.split(split)
+    if not movies:
+        raise ValueError(f"{Path(data) / 'movies.jsonl'}: split {split!r} has no movie")
+    artifacts = load_artifacts(artifacts_dir, device=device, all_models=True)
+    cache = FeatureCache(cache_dir)
+    val = dataset.split("val") if split != "val" else movies
+    modalities_of = {n: spec["modality"] for n, spec in artifacts.manifest["models"].items()}
+    train_share = dict(zip(GENRES, map(float, artifacts.fusion.fallback), strict=True))
+    report, predictions = build_report(
+        split, movies, score_artifacts(artifacts, movies, cache), score_artifacts(artifacts, val, cache),
+        labels(val), artifacts.fusion, artifacts.serving, artifacts.thresholds, train_share, modalities_of,
+    )
+    write_report(Path(out), report, predictions)
+    return report

@@ -1,0 +1,82 @@
+"""Write an evaluation report: report.json, report.md (Table-3 layout), predictions.jsonl, plots."""
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import precision_recall_curve  # noqa: E402
+
+from models.base import atomic_path, write_json_atomic  # noqa: E402
+from models.genres import GENRES  # noqa: E402
+
+SHORT = {"Animation": "Anim.", "Biography": "Bio.", "Thriller": "Thrill.", "Romance": "Rom.",
+         "Fantasy": "Fant.", "Mystery": "Myst.", "Comedy": "Com."}
+
+
+def write_report(out: Path, report: dict, predictions: list[dict]) -> None:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out / "report.json", report)
+    with atomic_path(out / "report.md") as tmp:
+        tmp.write_text(markdown_table(report))
+    with atomic_path(out / "predictions.jsonl") as tmp:
+        tmp.write_text("".join(json.dumps(p) + "\n" for p in predictions))
+    plot_pr_curves(out / "pr_curves.png", predictions)
+    plot_modality_map(out / "modality_map.png", report)
+
+
+def markdown_table(report: dict) -> str:
+    """Percentages, one column per genre, then mAP / uAP / sAP, as in the paper's Table 3."""
+    head = ["model"] + [SHORT.get(g, g) for g in GENRES] + ["mAP", "uAP", "sAP", "coverage"]
+    lines = [
+        f"# Genre classification, {report['split']} split ({report['n_movies']} movies)", "",
+        "Average precision in % (scikit-learn). uAP = micro, sAP = samples. Coverage = movies with the row's input.",
+        "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head),
+        "| % of training samples | " + " | ".join(_pct(report["train_share"][g]) for g in GENRES) + " | | | | |",
+    ]
+    for row in report["rows"] + [dict(report["prior"], name="Baseline (prior)")]:
+        name = row["name"] + (" (missing)" if row.get("missing") else "")
+        cells = [_pct(row["per_genre_ap"][g]) for g in GENRES]
+        cells += [_pct(row["map"]), _pct(row["micro_ap"]), _pct(row["samples_ap"]), str(row["coverage"])]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", f"Serving models: {', '.join(f'{m} = {n}' for m, n in report['serving_models'].items())}.", ""]
+    return "\n".join(lines)
+
+
+def plot_pr_curves(path: Path, predictions: list[dict]) -> None:
+    y = np.array([[g in p["genres"] for g in GENRES] for p in predictions], dtype=int)
+    s = np.array([[p["scores"]["fused"][g] for g in GENRES] for p in predictions])
+    fig, ax = plt.subplots(figsize=(8, 6))
+    for i, genre in enumerate(GENRES):
+        if y[:, i].any():
+            precision, recall, _ = precision_recall_curve(y[:, i], s[:, i])
+            ax.plot(recall, precision, label=genre, linewidth=1.2)
+    ax.set(xlabel="recall", ylabel="precision", title="Fused scores: precision-recall per genre", xlim=(0, 1), ylim=(0, 1.02))
+    ax.legend(fontsize=7, ncol=2, loc="lower left")
+    _save(fig, path)
+
+
+def plot_modality_map(path: Path, report: dict) -> None:
+    rows = [r for r in report["rows"] if r["map"] is not None]
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.5))
+    ax.barh([r["name"] for r in rows], [r["map"] for r in rows], color="tab:blue")
+    ax.axvline(report["prior"]["map"], color="grey", linestyle="--", label="prior")
+    ax.invert_yaxis()
+    ax.set(xlabel="mAP", title=f"mAP per model ({report['split']} split)", xlim=(0, 1))
+    ax.legend(loc="lower right")
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{100 * value:.1f}"

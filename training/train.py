@@ -1,0 +1,182 @@
+"""`moviescope train`: features -> one encoder per model -> fusion -> thresholds -> report -> artifacts.
+
+Resumable: features live in a content-keyed cache, and each fitted model is kept in a
+staging directory beside the destination (keyed by its config and training data), so a
+re-run after a crash redoes only what was not finished. The staging directory becomes
+the artifact directory by a rename at the very end.
+"""
+
+import hashlib
+import json
+import logging
+import random
+import shutil
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.artifacts import FUSION, publish, write_manifest
+from models.base import Encoder, write_json_atomic
+from models.encoders import MODALITIES
+from models.fusion import LearnedFusion, tune_thresholds
+from models.genres import GENRES, as_genre_dict
+from training.config import TrainConfig
+from training.dataset import SPLITS, Dataset, DatasetError, labels, load_dataset
+from training.evaluate import build_report, score_model, stack, summary
+from training.features import FeatureCache, extract_features
+from training.metrics import evaluate_scores, positive_share
+from training.report import write_report
+
+log = logging.getLogger(__name__)
+DONE = "fit.done"
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for but no CUDA GPU is visible")
+    return device
+
+
+@contextmanager
+def stage(name: str, timings: dict[str, float]):
+    start = time.perf_counter()
+    log.info("stage %s ...", name)
+    yield
+    timings[name] = round(time.perf_counter() - start, 2)
+    log.info("stage %s done in %.1f s", name, timings[name])
+
+
+def train(data: Path, out: Path, config: TrainConfig, device: str = "auto", cache_dir: Path | None = None) -> dict:
+    """Train everything and publish the artifact directory `out`. Returns the manifest."""
+    device = resolve_device(device)
+    _seed_everything(config.seed)
+    dataset = load_dataset(data)
+    _check_splits(dataset)
+    for problem in dataset.missing_files:
+        log.warning("%s", problem)
+    out = Path(out).resolve()
+    staging = out.with_name(f".{out.name}.staging")
+    cache = FeatureCache(cache_dir or out.with_name(".moviescope-cache"))
+    timings: dict[str, float] = {}
+    movies = {s: dataset.split(s) for s in SPLITS}
+    scores = {}
+    for name in config.models:
+        with stage(f"model {name}", timings):
+            scores[name] = _fit_or_resume(config, name, movies, staging / "models" / name, cache, device)
+    with stage("fusion", timings):
+        fusion_data, report, predictions = _fuse_and_evaluate(config, movies, scores)
+    write_json_atomic(staging / FUSION, fusion_data)
+    write_report(staging / "report", report, predictions)
+    info = _manifest_info(config, dataset, device, timings, report)
+    for name in config.models:
+        (staging / "models" / name / DONE).unlink(missing_ok=True)
+    manifest = write_manifest(staging, info)
+    publish(staging, out)
+    log.info("artifacts written to %s (version %s)", out, manifest["model_version"])
+    return manifest
+
+
+def _fit_or_resume(config: TrainConfig, name: str, movies: dict, model_dir: Path, cache: FeatureCache,
+                   device: str) -> dict[str, np.ndarray]:
+    encoder = config.build(name).to(device)
+    key = _fit_key(encoder, movies["train"] + movies["val"])
+    done = model_dir / DONE
+    if done.is_file() and done.read_text() == key:
+        log.info("model %s: reusing the fit from an interrupted run", name)
+        encoder = type(encoder).load(model_dir, device=device)
+        return {s: score_model(encoder, movies[s], cache) for s in SPLITS}
+    X = {s: extract_features(encoder, [m.bundle for m in movies[s]], cache, desc=f"{name} {s}") for s in SPLITS}
+    train_idx = [i for i, x in enumerate(X["train"]) if x is not None]
+    val_idx = [i for i, x in enumerate(X["val"]) if x is not None]
+    if not train_idx:
+        raise DatasetError(Path("movies.jsonl"), [f"model {name}: no training movie has a {encoder.modality} input"])
+    encoder.fit_features(
+        [X["train"][i] for i in train_idx], labels(movies["train"])[train_idx],
+        [X["val"][i] for i in val_idx] or None, labels(movies["val"])[val_idx] if val_idx else None,
+    )
+    _save_model(encoder, model_dir, key)
+    return {s: score_model(encoder, movies[s], cache) for s in SPLITS}
+
+
+def _save_model(encoder: Encoder, model_dir: Path, key: str) -> None:
+    tmp = model_dir.with_name(model_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    encoder.save(tmp)
+    (tmp / DONE).write_text(key)
+    shutil.rmtree(model_dir, ignore_errors=True)
+    tmp.rename(model_dir)
+
+
+def _fit_key(encoder: Encoder, movies) -> str:
+    spec = {"params": encoder.get_params(), "features": encoder.feature_key(),
+            "data": [(m.bundle.id, m.genres, m.split) for m in movies]}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _fuse_and_evaluate(config: TrainConfig, movies: dict, scores: dict):
+    y = {s: labels(movies[s]) for s in SPLITS}
+    train_share = positive_share(y["train"])
+    modalities_of = {name: spec.modality for name, spec in config.models.items()}
+    serving = _choose_serving(scores, y["val"], modalities_of)
+    fusion_modalities = [m for m in MODALITIES if m in serving]
+    prior = np.array([train_share[g] for g in GENRES])
+    val_scores = {n: s["val"] for n, s in scores.items()}
+    val_stack = stack(val_scores, serving, fusion_modalities)
+    fusion = LearnedFusion(fusion_modalities, fallback=prior).fit(val_stack, y["val"])
+    thresholds = tune_thresholds(fusion.predict(val_stack), y["val"])
+    report, predictions = build_report(
+        "test", movies["test"], {n: s["test"] for n, s in scores.items()}, val_scores,
+        y["val"], fusion, serving, thresholds, train_share, modalities_of,
+    )
+    fusion_data = {"serving_models": serving, "learned": fusion.to_dict(), "thresholds": as_genre_dict(thresholds),
+                   "threshold_objective": "per-genre F1 on the validation split",
+                   "contributions": fusion.contributions()}
+    return fusion_data, report, predictions
+
+
+def _choose_serving(scores: dict, y_val: np.ndarray, modalities_of: dict[str, str]) -> dict[str, str]:
+    """For each modality, the model with the best validation mAP (e.g. fastVideo vs TempConv)."""
+    best: dict[str, tuple[float, str]] = {}
+    for name, split_scores in scores.items():
+        val = split_scores["val"]
+        present = ~np.isnan(val).any(axis=1)
+        metric = evaluate_scores(y_val[present], val[present])["map"] if present.any() else None
+        value = -1.0 if metric is None else metric
+        modality = modalities_of[name]
+        if modality not in best or value > best[modality][0]:
+            best[modality] = (value, name)
+    return {m: name for m, (_, name) in best.items()}
+
+
+def _manifest_info(config: TrainConfig, dataset: Dataset, device: str, timings: dict, report: dict) -> dict:
+    now = datetime.now(UTC)
+    digest = hashlib.sha256(json.dumps(summary(report), sort_keys=True).encode()).hexdigest()[:8]
+    return {
+        "model_version": f"{now:%Y%m%d-%H%M%S}-{digest}",
+        "created": now.isoformat(timespec="seconds"),
+        "profile": config.profile, "seed": config.seed, "device": device,
+        "models": {name: {"modality": spec.modality, "params": spec.params} for name, spec in config.models.items()},
+        "data": {"root_name": dataset.root.name, "n_movies": len(dataset.movies),
+                 "splits": {s: len(dataset.split(s)) for s in SPLITS}},
+        "timings_s": timings,
+        "evaluation": {"split": report["split"], "n_movies": report["n_movies"], "rows": summary(report),
+                       "prior": {k: report["prior"][k] for k in ("map", "micro_ap", "samples_ap")}},
+    }
+
+
+def _check_splits(dataset: Dataset) -> None:
+    empty = [s for s in SPLITS if not dataset.split(s)]
+    if empty:
+        raise DatasetError(dataset.root / "movies.jsonl", [f"split {s!r} has no movie" for s in empty])
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
