@@ -1,4 +1,9 @@
+"""Shared fixtures: tiny real media, a tiny synthetic dataset, and artifacts trained on it."""
+
+import json
 import logging
+import subprocess
+from pathlib import Path
 
 import pytest
 import torch
@@ -6,7 +11,79 @@ import torch
 torch.set_num_threads(2)
 logging.getLogger("models.backbones").setLevel(logging.ERROR)
 
+TINY_MODELS = {
+    "video": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
+    "video_tempconv": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
+    "audio": {"params": {"n_mels": 16, "clip_seconds": 1.0, "n_clips": 2, "epochs": 2}},
+    "poster": {"params": {"image_size": 32, "epochs": 5}},
+    "text": {"params": {"epoch": 5, "dim": 10, "bucket": 10000}},
+    "metadata": {"params": {"n_estimators": 10}},
+}
+
 
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True, timeout=60)
+
+
+def make_video(path: Path, duration: float = 2.0, size: str = "96x64", audio: bool = True,
+               codec: str = "libx264", gop: int = 5) -> Path:
+    inputs = ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate=10"]
+    if audio:
+        inputs += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050"]
+    codecs = ["-c:v", codec, "-g", str(gop)] + (["-pix_fmt", "yuv420p"] if codec == "libx264" else [])
+    ffmpeg(*inputs, "-t", str(duration), *codecs, *(["-c:a", "aac"] if audio else []), str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory) -> Path:
+    """Good and bad media files, made once per session."""
+    root = tmp_path_factory.mktemp("media")
+    make_video(root / "good.mp4")
+    make_video(root / "silent.mp4", audio=False)
+    make_video(root / "good.mkv", codec="libvpx-vp9")
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=300:sample_rate=22050", "-t", "2", "-c:a", "aac", str(root / "audio.m4a"))
+    data = (root / "good.mp4").read_bytes()
+    (root / "truncated.mp4").write_bytes(data[: len(data) // 2])
+    (root / "empty.mp4").write_bytes(b"")
+    (root / "text.mp4").write_text("just some text, not a video\n")
+    (root / "playlist.mp4").write_text(
+        f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nfile://{root / 'good.mp4'}\n#EXT-X-ENDLIST\n")
+    (root / "concat.mp4").write_text(f"ffconcat version 1.0\nfile '{root / 'good.mp4'}'\n")
+    from PIL import Image
+
+    Image.new("RGB", (40, 60), (200, 30, 30)).save(root / "poster.jpg")
+    Image.new("RGB", (40, 60), (30, 30, 200)).save(root / "poster.png")
+    Image.new("RGB", (40, 60)).save(root / "poster.gif")
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory) -> Path:
+    from training.synth import synthesize
+
+    root = tmp_path_factory.mktemp("tiny-data")
+    synthesize(root, n=24, seed=0, duration=3.0, size=(96, 64), progress=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_config(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("config") / "tiny.json"
+    path.write_text(json.dumps({"models": TINY_MODELS}))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_artifacts(tiny_dataset, tiny_config, tmp_path_factory) -> Path:
+    from training.config import load_config
+    from training.train import train
+
+    out = tmp_path_factory.mktemp("tiny-run") / "artifacts"
+    train(tiny_dataset, out, load_config(tiny_config), "cpu", out.parent / "cache")
+    return out

@@ -1,0 +1,106 @@
+"""The batch job end to end on a tiny synthetic set: artifacts, report, resume, integrity, missing modalities."""
+
+import json
+import logging
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score
+
+from models.artifacts import ArtifactError, load_artifacts
+from models.genres import GENRES
+from training import train as train_module
+from training.config import load_config
+from training.evaluate import run_evaluation
+
+ROWS = ["video (fastVideo)", "video (TempConv)", "audio", "poster", "text", "metadata", "video+audio (mean)",
+        "video+audio+poster (mean)", "video+audio+poster+text (mean)", "all (mean)", "all (learned)"]
+
+
+def test_artifacts_are_complete_and_verified(tiny_artifacts):
+    manifest = json.loads((tiny_artifacts / "manifest.json").read_text())
+    assert manifest["genres"] == list(GENRES) and manifest["packages"]["torch"]
+    assert {"models/text/config.json", "fusion.json", "report/report.json"} <= set(manifest["files"])
+    artifacts = load_artifacts(tiny_artifacts)
+    assert list(artifacts.encoders) == ["video", "audio", "poster", "text", "metadata"]
+    assert not list(tiny_artifacts.parent.glob(".artifacts.staging"))
+
+
+def test_report_layout_and_numbers_recomputable(tiny_artifacts):
+    report_dir = tiny_artifacts / "report"
+    report = json.loads((report_dir / "report.json").read_text())
+    assert report["genres"] == list(GENRES) and report["split"] == "test"
+    assert [r["name"] for r in report["rows"]] == ROWS
+    for name in ("report.md", "predictions.jsonl", "pr_curves.png", "modality_map.png"):
+        assert (report_dir / name).stat().st_size > 0
+    assert "| Baseline (prior) |" in (report_dir / "report.md").read_text()
+    lines = [json.loads(line) for line in (report_dir / "predictions.jsonl").read_text().splitlines()]
+    y = np.array([[g in p["genres"] for g in GENRES] for p in lines], dtype=int)
+    s = np.array([[p["scores"]["fused"][g] for g in GENRES] for p in lines])
+    learned = next(r for r in report["rows"] if r["name"] == "all (learned)")
+    keep = y.sum(axis=0) > 0
+    assert learned["map"] == pytest.approx(average_precision_score(y[:, keep], s[:, keep], average="macro"), abs=1e-6)
+    assert learned["micro_ap"] == pytest.approx(average_precision_score(y, s, average="micro"), abs=1e-6)
+    assert learned["samples_ap"] == pytest.approx(average_precision_score(y, s, average="samples"), abs=1e-6)
+
+
+def test_corrupted_artifact_is_refused(tiny_artifacts, tmp_path):
+    copy = shutil.copytree(tiny_artifacts, tmp_path / "copy")
+    weights = copy / "models" / "video" / "head.pt"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match="head.pt is corrupt"):
+        load_artifacts(copy)
+    (copy / "fusion.json").unlink()
+    with pytest.raises(ArtifactError, match="missing"):
+        load_artifacts(copy)
+
+
+def test_interrupted_training_resumes(tiny_dataset, tiny_config, tmp_path, monkeypatch, caplog):
+    config = load_config(tiny_config)
+    out, cache = tmp_path / "artifacts", tmp_path / "cache"
+    real_fit = train_module._fit_or_resume
+
+    def crash_on_poster(config_, name, *args):
+        if name == "poster":
+            raise KeyboardInterrupt
+        return real_fit(config_, name, *args)
+
+    monkeypatch.setattr(train_module, "_fit_or_resume", crash_on_poster)
+    with pytest.raises(KeyboardInterrupt):
+        train_module.train(tiny_dataset, out, config, "cpu", cache)
+    assert not out.exists()  # nothing half-written where a service would look
+    monkeypatch.setattr(train_module, "_fit_or_resume", real_fit)
+    with caplog.at_level(logging.INFO, logger="training.train"):
+        manifest = train_module.train(tiny_dataset, out, config, "cpu", cache)
+    reused = [r.getMessage() for r in caplog.records if "reusing the fit" in r.getMessage()]
+    assert reused == [f"model {n}: reusing the fit from an interrupted run" for n in ("video", "video_tempconv", "audio")]
+    assert load_artifacts(out).version == manifest["model_version"]
+
+
+def test_evaluate_with_every_poster_removed(tiny_dataset, tiny_artifacts, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for sub in ("trailers", "posters"):
+        (data / sub).symlink_to(tiny_dataset / sub)
+    rows = [json.loads(line) for line in (tiny_dataset / "movies.jsonl").read_text().splitlines()]
+    (data / "movies.jsonl").write_text("".join(json.dumps({**r, "poster": None}) + "\n" for r in rows))
+    report = run_evaluation(data, tiny_artifacts, "test", tmp_path / "report")
+    poster = next(r for r in report["rows"] if r["name"] == "poster")
+    assert poster["missing"] and poster["map"] is None and poster["coverage"] == 0
+    learned = next(r for r in report["rows"] if r["name"] == "all (learned)")
+    assert learned["map"] is not None and not learned["missing"]
+    assert "poster (missing)" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_cli_names_the_file_and_line_of_bad_rows(tmp_path):
+    (tmp_path / "movies.jsonl").write_text('{"id": "a", "genres": ["Drama"]}\n{"id": "b", "genres": ["Western"]}\n')
+    result = subprocess.run([sys.executable, "-m", "service.cli", "train", "--data", str(tmp_path), "--out",
+                             str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "movies.jsonl" in result.stderr and "line 2" in result.stderr and "Western" in result.stderr
+    assert "Traceback" not in result.stderr
