@@ -20,6 +20,7 @@ class Server:
 
     def __init__(self, artifacts: Path, tmp_dir: Path, **env: str):
         self.tmp_dir = tmp_dir
+        self.artifacts = artifacts
         tmp_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
