@@ -17,4 +17,4 @@ lint: setup-dev
 	.venv/bin/ruff check models training service tests benchmarks
 
 bench: setup-dev
-	.venv/bin/python benchmarks/run.py
+	.venv/bin/python -m benchmarks.run

@@ -1,0 +1,206 @@
+"""Benchmarks: training cost, prediction latency against its floor and against the authors' style,
+throughput, memory. Writes benchmarks/results/latest.json and BENCHMARKS.md. Nothing here is a test.
+
+    python -m benchmarks.run [--n 300] [--requests 12] [--workdir runs/bench]
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import torch
+
+from benchmarks.pipelines import authors_style_ms, floor_ms
+from benchmarks.report import write_markdown
+from models.artifacts import load_artifacts
+from training.dataset import load_dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    args = _args()
+    work = Path(args.workdir)
+    results = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    results["training"] = training(work, args.n)
+    bundle_dir = work / "reference"
+    results["reference_synth_s"] = _timed_cli("synth", "--out", bundle_dir, "--n", "1", "--duration", "120",
+                                              "--size", "1280x720", "--seed", "7")
+    bundle = load_dataset(bundle_dir).movies[0].bundle
+    artifacts_dir = work / "artifacts"
+    artifacts = load_artifacts(artifacts_dir)
+    results["floor_ms"] = floor_ms(artifacts, bundle)
+    results["authors_style_ms"] = authors_style_ms(artifacts, bundle)
+    results["service"] = service(artifacts_dir, bundle, args.requests)
+    p50 = results["service"]["latency_ms"]["p50"]
+    results["ratios"] = {"p50_over_floor": p50 / results["floor_ms"]["total"],
+                         "authors_over_p50": results["authors_style_ms"]["total"] / p50}
+    out = ROOT / "benchmarks" / "results" / "latest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    write_markdown(results, ROOT / "BENCHMARKS.md")
+    print(json.dumps(results["ratios"], indent=2), f"\nwrote {out} and BENCHMARKS.md")
+
+
+def training(work: Path, n: int) -> dict:
+    data, artifacts, cache = work / "data", work / "artifacts", work / "cache"
+    result = {"n_movies": n, "synth_s": _timed_cli("synth", "--out", data, "--n", str(n), "--seed", "0")}
+    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    _cli("train", "--data", data, "--out", artifacts, "--cache", cache, "--device", "auto")
+    result["train_s"] = time.perf_counter() - start
+    result["train_peak_rss_mb"] = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    manifest = json.loads((artifacts / "manifest.json").read_text())
+    result["stages_s"] = manifest["timings_s"]
+    result["evaluation"] = manifest["evaluation"]
+    result["trailers_per_minute"] = _extraction_rate(manifest, n)
+    start = time.perf_counter()
+    _cli("train", "--data", data, "--out", work / "artifacts-cached", "--cache", cache, "--device", "auto")
+    result["retrain_from_cache_s"] = time.perf_counter() - start
+    result["refit_fusion_s"] = refit_fusion(data, artifacts, cache)
+    return result
+
+
+def refit_fusion(data: Path, artifacts_dir: Path, cache: Path) -> float:
+    """Re-fit the learned fusion and thresholds from cached features alone (no decode, no CNN)."""
+    from models.fusion import LearnedFusion, tune_thresholds
+    from training.dataset import labels
+    from training.evaluate import score_artifacts, stack
+    from training.features import FeatureCache
+
+    start = time.perf_counter()
+    artifacts = load_artifacts(artifacts_dir)
+    val = load_dataset(data).split("val")
+    scores = score_artifacts(artifacts, val, FeatureCache(cache))
+    stacked = stack(scores, artifacts.serving, artifacts.fusion.modalities)
+    fusion = LearnedFusion(artifacts.fusion.modalities, artifacts.fusion.fallback).fit(stacked, labels(val))
+    tune_thresholds(fusion.predict(stacked), labels(val))
+    return time.perf_counter() - start
+
+
+def service(artifacts: Path, bundle, requests: int) -> dict:
+    port = 8765
+    env = {**os.environ, "MOVIESCOPE_ARTIFACTS": str(artifacts), "MOVIESCOPE_LOG_LEVEL": "warning"}
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "-q", "serve", "--port", str(port)], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, proc)
+        files = _files(bundle)
+        for _ in range(2):  # warm-up
+            _post(url, files)
+        timings = [_post(url, files) for _ in range(requests)]
+        latency = [t["total_client_ms"] for t in timings]
+        result = {
+            "requests": requests,
+            "latency_ms": {"p50": statistics.median(latency), "p95": _percentile(latency, 95)},
+            "stages_ms_median": {k: statistics.median(t[k] for t in timings) for k in timings[0]},
+            "throughput": {c: _throughput(url, files, c, max(4, requests // 2)) for c in (1, 2, 4)},
+            "peak_rss_mb": _peak_rss_mb(proc.pid),
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return result
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return {"cores": os.cpu_count(), "cpu": cpu, "gpu": gpu, "python": platform.python_version(),
+            "torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+
+
+def _files(bundle) -> dict:
+    return {"trailer": bundle.trailer.read_bytes(), "poster": bundle.poster.read_bytes() if bundle.poster else None,
+            "plot": bundle.plot, "metadata": bundle.metadata.model_dump_json() if bundle.metadata else None}
+
+
+def _post(url: str, files: dict) -> dict:
+    multipart = {"trailer": ("trailer.mp4", files["trailer"])}
+    if files["poster"]:
+        multipart["poster"] = ("poster.jpg", files["poster"])
+    data = {k: files[k] for k in ("plot", "metadata") if files[k]}
+    start = time.perf_counter()
+    response = httpx.post(f"{url}/v1/predict", files=multipart, data=data, timeout=300)
+    elapsed = (time.perf_counter() - start) * 1000
+    response.raise_for_status()
+    return {**response.json()["timings_ms"], "total_client_ms": elapsed}
+
+
+def _throughput(url: str, files: dict, clients: int, per_client: int) -> dict:
+    def run_client(_):
+        ok = errors = 0
+        for _ in range(per_client):
+            try:
+                _post(url, files)
+                ok += 1
+            except httpx.HTTPError:
+                errors += 1
+        return ok, errors
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        outcomes = list(pool.map(run_client, range(clients)))
+    minutes = (time.perf_counter() - start) / 60
+    ok, errors = sum(o for o, _ in outcomes), sum(e for _, e in outcomes)
+    return {"requests_per_minute": ok / minutes, "requests": ok + errors, "errors": errors}
+
+
+def _extraction_rate(manifest: dict, n: int) -> float | None:
+    seconds = manifest["timings_s"].get("model video")
+    return 60 * n / seconds if seconds else None
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.5)
+    raise RuntimeError("the service did not become ready")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def _cli(*args) -> None:
+    subprocess.run([sys.executable, "-m", "service.cli", "-q", *map(str, args)], check=True)
+
+
+def _timed_cli(*args) -> float:
+    start = time.perf_counter()
+    _cli(*args)
+    return time.perf_counter() - start
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=300, help="movies in the training benchmark")
+    parser.add_argument("--requests", type=int, default=12, help="timed requests after warm-up")
+    parser.add_argument("--workdir", default="runs/bench")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()
