@@ -1,14 +1,24 @@
 """The only decode path for trailers, shared by training and serving.
 
-Uploads are untrusted, so every ffprobe/ffmpeg call runs in a subprocess with a timeout,
-reads only a local file (`-protocol_whitelist file`) and only through the demuxers we
-accept (`-format_whitelist`): an HLS playlist or a concat list renamed .mp4 cannot make
-ffmpeg open other files or the network. Decoding forces the demuxer that probing found.
+Uploads are untrusted. Every ffprobe/ffmpeg call runs as a subprocess (never a shell) with a
+timeout, reads only a local file given by absolute path (`-protocol_whitelist file`) and only
+through the demuxers we accept (`-format_whitelist`), so an HLS playlist, a concat list or an
+image renamed .mp4 is refused before ffmpeg opens anything else. Decoding forces the demuxer
+that probing found. Error messages name the file, never the path on this machine.
 
-Frames: only keyframes are decoded when the trailer has enough of them (about a tenth of
-the cost of a full decode); otherwise one pass samples frames with the `fps` filter.
-ffmpeg-python builds the decode command lines; ffprobe is run directly because
-ffmpeg-python's `probe` has no timeout.
+Frames (`sample_frames`) come from one of two single-pass decodes, both bounded in memory:
+1. keyframes only (`-skip_frame nokey`, about a tenth of the cost of a full decode); a `select`
+   filter keeps at most one keyframe per 1/16 of a segment, so a file made of keyframes only
+   (MJPEG, all-intra H.264) cannot flood memory; the kept frames' times come from `showinfo`,
+   and for each target time (centre of one of n equal segments) the nearest keyframe is taken.
+   Decoders that ignore `-skip_frame` (VP9 in ffmpeg 5.1) decode every frame here, which is
+   slower but still correct.
+2. when fewer than n keyframes come back (a long GOP): a full decode whose `select` filter
+   keeps, for each target time, the first frame at or after it (what an accurate seek would
+   return, without n processes). The `fps` filter is not used: it rounds its start time to its
+   own frame grid, so it cannot hit segment centres.
+ffmpeg-python builds the decode command lines. ffprobe is run directly: `ffmpeg.probe` has no
+subprocess timeout (its `timeout=` becomes ffprobe's `-timeout`, a network-protocol option).
 """
 
 import json
@@ -22,12 +32,19 @@ import numpy as np
 
 DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi"
 VIDEO_CODECS = frozenset({"h264", "hevc", "mpeg4", "vp8", "vp9", "av1", "mpeg2video", "mjpeg", "prores"})
+KEYFRAME_BINS_PER_FRAME = 16  # keyframe pass keeps at most this many frames per requested frame
+THREADS = 2
+_ACCEPTED = "MP4/MOV, MKV/WebM or AVI"
 _INPUT_GUARD = {"protocol_whitelist": "file", "format_whitelist": DEMUXERS}
-_PTS = re.compile(r"pts_time:\s*([-0-9.e+]+)")
+_SHOWINFO_PTS = re.compile(  # only showinfo's own lines: the input dump echoes file metadata
+    rb"^\[Parsed_showinfo_\d+ @ [^\]]*\] n: *\d+ pts: *-?\d+ pts_time:(-?[0-9.]+(?:e[-+]?\d+)?)",
+    re.MULTILINE)
+_NOT_WHITELISTED = re.compile(rb"\[([\w,]+) @ [^\]]*\] Format not on whitelist")
+_LOG_PREFIX = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\] ")
 
 
 class MediaError(ValueError):
-    """A media file cannot be used; the message says why (shown to users)."""
+    """A media file cannot be used; str(error) says why and is shown to users."""
 
 
 class UnsupportedMediaError(MediaError):
@@ -35,7 +52,7 @@ class UnsupportedMediaError(MediaError):
 
 
 class InvalidMediaError(MediaError):
-    """A corrupt or truncated file, or one beyond the limits, or a decode that timed out (HTTP 422)."""
+    """A corrupt or truncated file, one beyond the limits, or a decode that timed out (HTTP 422)."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +60,7 @@ class MediaLimits:
     max_duration_s: float = 4 * 3600
     max_width: int = 7680
     max_height: int = 4320
-    timeout_s: float = 120.0
+    timeout_s: float = 120.0  # per ffprobe/ffmpeg subprocess
 
 
 @dataclass(frozen=True)
@@ -62,42 +79,78 @@ DEFAULT_LIMITS = MediaLimits()
 
 
 def probe(path: Path, limits: MediaLimits = DEFAULT_LIMITS) -> MediaInfo:
-    path = _local_file(path)
-    cmd = ["ffprobe", "-v", "error", "-protocol_whitelist", "file", "-format_whitelist", DEMUXERS,
+    """Container, duration, size and codecs of a trailer; refuses what we do not accept."""
+    name, path = _local_file(path)
+    cmd = ["ffprobe", "-hide_banner", "-loglevel", "error", "-threads", str(THREADS),
+           "-protocol_whitelist", "file", "-format_whitelist", DEMUXERS,
            "-show_format", "-show_streams", "-of", "json", f"file:{path}"]
-    result = _run(cmd, limits, f"probing {path.name}")
+    result = _run(cmd, limits, f"{name}: probing")
     if result.returncode != 0:
-        raise UnsupportedMediaError(f"{path.name}: not a video in an accepted container (MP4, MOV, MKV, WebM, AVI)"
-                                    f"{_reason(result.stderr)}")
-    info = json.loads(result.stdout or b"{}")
-    return _media_info(path.name, info, limits)
+        raise _probe_error(name, path, result.stderr)
+    try:
+        info = json.loads(result.stdout)
+    except ValueError as err:
+        raise InvalidMediaError(f"{name}: the file cannot be read (unparsable probe output)") from err
+    return _media_info(name, info, limits)
 
 
 def sample_frames(path: Path, info: MediaInfo, n_frames: int, size: tuple[int, int],
                   limits: MediaLimits = DEFAULT_LIMITS) -> np.ndarray:
-    """(n_frames, height, width, 3) uint8 RGB frames spread over the trailer, squashed to `size`."""
-    path = _local_file(path)
-    frames, times = _decode_keyframes(path, info, size, limits)
+    """(n_frames, height, width, 3) uint8 RGB frames spread over the trailer, squashed to size=(w, h)."""
+    if n_frames < 1 or size[0] < 1 or size[1] < 1:
+        raise ValueError(f"need n_frames >= 1 and a positive size, got {n_frames} and {size}")
+    name, path = _local_file(path)
+    targets = (np.arange(n_frames) + 0.5) * info.duration_s / n_frames
+    frames, times = _decode_keyframes(path, name, info, n_frames, size, limits)
     if len(frames) >= n_frames:
-        targets = (np.arange(n_frames) + 0.5) * info.duration_s / n_frames
         return frames[_nearest_distinct(times, targets)]
-    return _pad(_decode_fps(path, info, n_frames, size, limits), n_frames)
+    frames = _decode_at_targets(path, name, info, n_frames, size, limits)
+    # a short or truncated video stream yields fewer frames: repeat the last one (always a writable copy)
+    return np.concatenate([frames, np.repeat(frames[-1:], n_frames - len(frames), axis=0)])
 
 
 def extract_audio(path: Path, info: MediaInfo, sample_rate: int, max_seconds: float | None = None,
                   limits: MediaLimits = DEFAULT_LIMITS) -> np.ndarray | None:
-    """Mono float32 PCM in [-1, 1] at `sample_rate`; None when the file has no audio stream."""
+    """Mono float32 PCM in [-1, 1] at `sample_rate` (first audio stream); None when the file has no audio."""
     if not info.has_audio:
         return None
-    path = _local_file(path)
-    output = {"format": "f32le", "acodec": "pcm_f32le", "ac": 1, "ar": sample_rate, "map": "0:a:0"}
-    if max_seconds:
-        output["t"] = max_seconds
-    stream = ffmpeg.input(f"file:{path}", f=_demuxer(info), **_INPUT_GUARD).output("pipe:", vn=None, **output)
-    result = _run(_ffmpeg_cmd(stream), limits, f"decoding the audio of {path.name}")
+    name, path = _local_file(path)
+    output = {"map": "0:a:0", "vn": None, "sn": None, "dn": None, "acodec": "pcm_f32le", "format": "f32le",
+              "ac": 1, "ar": int(sample_rate)}
+    if max_seconds is not None:
+        output["t"] = f"{max_seconds:.6f}"
+    stream = ffmpeg.input(f"file:{path}", f=_demuxer(info), **_INPUT_GUARD).output("pipe:1", **output)
+    result = _run(_ffmpeg_cmd(stream), limits, f"{name}: decoding the audio")
     if result.returncode != 0:
-        raise InvalidMediaError(f"{path.name}: the audio track cannot be decoded{_reason(result.stderr)}")
-    return np.frombuffer(result.stdout, dtype="<f4").copy()
+        reason = _reason(result.stderr, path, name)
+        raise InvalidMediaError(f"{name}: the audio track cannot be decoded{reason}")
+    pcm = np.frombuffer(result.stdout[: len(result.stdout) // 4 * 4], dtype="<f4")
+    return np.clip(pcm, -1.0, 1.0).astype(np.float32, copy=False)  # clip makes a writable copy
+
+
+def _probe_error(name: str, path: Path, stderr: bytes) -> MediaError:
+    detected = _NOT_WHITELISTED.search(stderr)
+    if detected:
+        kind = detected.group(1).decode().removesuffix("_pipe")
+        return UnsupportedMediaError(f"{name}: {kind!r} files are not accepted; upload {_ACCEPTED}")
+    reason = _reason(stderr, path, name)
+    container = _container_signature(path)
+    if container:
+        return InvalidMediaError(f"{name}: corrupt or truncated {container} file{reason}")
+    return UnsupportedMediaError(f"{name}: not a video in {_ACCEPTED} format{reason}")
+
+
+def _container_signature(path: Path) -> str | None:
+    """The container a file's first bytes announce, to tell a damaged video from something else."""
+    with path.open("rb") as file:
+        head = file.read(12)
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"):
+        return "MP4/MOV"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "MKV/WebM"
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return "AVI"
+    return None
 
 
 def _media_info(name: str, info: dict, limits: MediaLimits) -> MediaInfo:
@@ -107,130 +160,147 @@ def _media_info(name: str, info: dict, limits: MediaLimits) -> MediaInfo:
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     fmt = info.get("format", {})
     if video is None:
-        kind = "an audio-only file" if audio else "not a video"
+        kind = "an audio-only file" if audio else "a file without a video stream"
         raise UnsupportedMediaError(f"{name}: {kind}; a trailer needs a video stream")
-    codec = video.get("codec_name", "unknown")
+    codec = video.get("codec_name") or "unknown"
     if codec not in VIDEO_CODECS:
         raise UnsupportedMediaError(f"{name}: video codec {codec!r} is not accepted "
                                     f"(accepted: {', '.join(sorted(VIDEO_CODECS))})")
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
-    duration = _duration(video, fmt)
+    duration = _positive_float(fmt.get("duration")) or _positive_float(video.get("duration"))
     _check_limits(name, width, height, duration, limits)
     return MediaInfo(
         format_name=fmt.get("format_name", ""), duration_s=duration, width=width, height=height,
-        fps=_rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")),
-        video_codec=codec, has_audio=audio is not None, audio_codec=audio.get("codec_name") if audio else None,
+        fps=_rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")), video_codec=codec,
+        has_audio=audio is not None, audio_codec=(audio.get("codec_name") or "unknown") if audio else None,
     )
 
 
 def _check_limits(name: str, width: int, height: int, duration: float, limits: MediaLimits) -> None:
     if width <= 0 or height <= 0:
-        raise InvalidMediaError(f"{name}: the video has no usable frame size (truncated or corrupt?)")
+        raise InvalidMediaError(f"{name}: the video has no usable frame size (corrupt or truncated?)")
     if width > limits.max_width or height > limits.max_height:
         raise InvalidMediaError(f"{name}: resolution {width}x{height} exceeds the limit "
                                 f"{limits.max_width}x{limits.max_height}")
-    if not duration > 0:
-        raise InvalidMediaError(f"{name}: the video has no duration (truncated or corrupt?)")
+    if duration <= 0:
+        raise InvalidMediaError(f"{name}: the video has no known duration (corrupt or truncated?)")
     if duration > limits.max_duration_s:
-        raise InvalidMediaError(f"{name}: duration {duration:.0f} s exceeds the limit {limits.max_duration_s:.0f} s")
+        raise InvalidMediaError(f"{name}: duration {duration:.1f} s exceeds the limit "
+                                f"{limits.max_duration_s:g} s")
 
 
-def _decode_keyframes(path: Path, info: MediaInfo, size: tuple[int, int], limits: MediaLimits):
-    stream = (
-        ffmpeg.input(f"file:{path}", f=_demuxer(info), skip_frame="nokey", **_INPUT_GUARD)
-        .video.filter("showinfo").filter("scale", size[0], size[1])
-        .output("pipe:", format="rawvideo", pix_fmt="rgb24", fps_mode="passthrough")
-    )
-    result = _run(_ffmpeg_cmd(stream, loglevel="info"), limits, f"decoding {path.name}")
-    frames = _frames(result, path, size)
-    times = np.array([float(t) for t in _PTS.findall(result.stderr.decode(errors="replace"))])
-    if len(times) != len(frames):  # cannot pair frames with times: use the robust path instead
+def _decode_keyframes(path: Path, name: str, info: MediaInfo, n_frames: int, size: tuple[int, int],
+                      limits: MediaLimits) -> tuple[np.ndarray, np.ndarray]:
+    """Keyframes (at most one per bin of duration / (16 n)) and their times; empty when unusable."""
+    bins = n_frames * KEYFRAME_BINS_PER_FRAME
+    per_second = bins / info.duration_s
+    first_in_bin = (f"isnan(prev_selected_t)+gt(floor(t*{per_second:.9g}),"
+                    f"floor(prev_selected_t*{per_second:.9g}))")
+    stream = _video_input(path, info, skip_frame="nokey").filter("select", first_in_bin)
+    stream = stream.filter("scale", size[0], size[1]).filter("showinfo", checksum=0)
+    result = _run(_raw_frames_cmd(stream, bins + 1, loglevel="info"), limits, f"{name}: decoding keyframes")
+    frames = _frames(result, size)
+    times = np.array([float(t) for t in _SHOWINFO_PTS.findall(result.stderr)])
+    if len(times) != len(frames):  # cannot pair frames with times: the caller falls back to a full decode
         return frames[:0], times[:0]
     return frames, times
 
 
-def _decode_fps(path: Path, info: MediaInfo, n_frames: int, size: tuple[int, int], limits: MediaLimits):
-    stream = (
-        ffmpeg.input(f"file:{path}", f=_demuxer(info), **_INPUT_GUARD)
-        .video.filter("fps", fps=f"{n_frames}/{info.duration_s:.6f}").filter("scale", size[0], size[1])
-        .output("pipe:", format="rawvideo", pix_fmt="rgb24", frames=n_frames)
-    )
-    return _frames(_run(_ffmpeg_cmd(stream), limits, f"decoding {path.name}"), path, size)
+def _decode_at_targets(path: Path, name: str, info: MediaInfo, n_frames: int, size: tuple[int, int],
+                       limits: MediaLimits) -> np.ndarray:
+    """One full decode keeping the first frame at or after each target time (up to n_frames frames)."""
+    per_second = n_frames / info.duration_s
+    # target k is at (k + 0.5) / per_second: keep a frame where round(t * per_second) steps up
+    crossed = f"gt(floor(t*{per_second:.9g}+0.5),if(isnan(prev_t),0,floor(prev_t*{per_second:.9g}+0.5)))"
+    stream = _video_input(path, info).filter("select", crossed).filter("scale", size[0], size[1])
+    result = _run(_raw_frames_cmd(stream, n_frames), limits, f"{name}: decoding the video")
+    frames = _frames(result, size)
+    if len(frames) == 0:
+        reason = _reason(result.stderr, path, name)
+        raise InvalidMediaError(f"{name}: no video frame could be decoded{reason}")
+    return frames
 
 
-def _frames(result: subprocess.CompletedProcess, path: Path, size: tuple[int, int]) -> np.ndarray:
+def _nearest_distinct(times: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """For each target time, the index of the nearest frame not already taken (in time order)."""
+    chosen: list[int] = []
+    for target in targets:
+        order = np.argsort(np.abs(times - target), kind="stable")
+        chosen.append(next((int(i) for i in order if int(i) not in chosen), int(order[0])))
+    return np.sort(np.array(chosen))
+
+
+def _video_input(path: Path, info: MediaInfo, **input_options):
+    """The first video stream that is not cover art, read through the guarded, forced demuxer."""
+    return ffmpeg.input(f"file:{path}", f=_demuxer(info), **input_options, **_INPUT_GUARD)["V:0"]
+
+
+def _raw_frames_cmd(stream, max_frames: int, loglevel: str = "error") -> list[str]:
+    out = stream.output("pipe:1", format="rawvideo", pix_fmt="rgb24", fps_mode="passthrough",
+                        **{"frames:v": max_frames})
+    return _ffmpeg_cmd(out, loglevel)
+
+
+def _frames(result: subprocess.CompletedProcess, size: tuple[int, int]) -> np.ndarray:
+    """The whole frames ffmpeg wrote (a failing decode may still have produced some)."""
     frame_bytes = size[0] * size[1] * 3
     usable = len(result.stdout) // frame_bytes
-    if result.returncode != 0 and usable == 0:
-        raise InvalidMediaError(f"{path.name}: the video cannot be decoded{_reason(result.stderr)}")
     data = np.frombuffer(result.stdout[: usable * frame_bytes], dtype=np.uint8)
     return data.reshape(usable, size[1], size[0], 3)
 
 
-def _nearest_distinct(times: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """For each target time, the nearest unused frame (frames stay in time order)."""
-    chosen, used = [], set()
-    for target in targets:
-        order = np.argsort(np.abs(times - target), kind="stable")
-        pick = next((int(i) for i in order if int(i) not in used), int(order[0]))
-        used.add(pick)
-        chosen.append(pick)
-    return np.sort(np.array(chosen))
-
-
-def _pad(frames: np.ndarray, n_frames: int) -> np.ndarray:
-    if len(frames) == 0:
-        raise InvalidMediaError("the video yielded no frame (truncated or corrupt?)")
-    if len(frames) < n_frames:
-        frames = np.concatenate([frames, np.repeat(frames[-1:], n_frames - len(frames), axis=0)])
-    return frames[:n_frames]
-
-
 def _ffmpeg_cmd(stream, loglevel: str = "error") -> list[str]:
     args = stream.compile(cmd="ffmpeg")
-    return [args[0], "-nostdin", "-hide_banner", "-loglevel", loglevel, "-threads", "2", *args[1:]]
+    return [args[0], "-nostdin", "-hide_banner", "-nostats", "-loglevel", loglevel,
+            "-threads", str(THREADS), "-filter_complex_threads", str(THREADS), *args[1:]]
 
 
 def _run(cmd: list[str], limits: MediaLimits, what: str) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(cmd, capture_output=True, timeout=limits.timeout_s, check=False)
-    except subprocess.TimeoutExpired as err:
+    except subprocess.TimeoutExpired as err:  # subprocess.run has killed the child
         raise InvalidMediaError(f"{what} timed out after {limits.timeout_s:g} s") from err
 
 
-def _local_file(path: Path) -> Path:
-    path = Path(path).resolve()
-    if not path.is_file():
-        raise InvalidMediaError(f"{path.name}: file not found")
-    if path.stat().st_size == 0:
-        raise UnsupportedMediaError(f"{path.name}: the file is empty")
-    return path
+def _local_file(path: Path) -> tuple[str, Path]:
+    """The file's name (for messages) and its absolute path; refuses anything but an existing regular file."""
+    path = Path(path)
+    name = path.name
+    resolved = path.resolve()
+    if not resolved.is_file():
+        raise InvalidMediaError(f"{name}: no such file")
+    if resolved.stat().st_size == 0:
+        raise UnsupportedMediaError(f"{name}: the file is empty")
+    return name, resolved
 
 
 def _demuxer(info: MediaInfo) -> str:
-    """The single demuxer to force when decoding (probe reports e.g. 'mov,mp4,m4a,3gp,3g2,mj2')."""
+    """The one demuxer to force when decoding (probe reports e.g. 'mov,mp4,m4a,3gp,3g2,mj2')."""
     first = info.format_name.split(",")[0]
-    return first if first in DEMUXERS.split(",") else "mov"
+    if first not in DEMUXERS.split(","):
+        raise UnsupportedMediaError(f"container {info.format_name!r} is not accepted; upload {_ACCEPTED}")
+    return first
 
 
-def _duration(video: dict, fmt: dict) -> float:
-    for value in (fmt.get("duration"), video.get("duration")):
-        try:
-            if value is not None and float(value) > 0:
-                return float(value)
-        except ValueError:
-            continue
-    return 0.0
+def _positive_float(value) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if np.isfinite(number) and number > 0 else 0.0
 
 
 def _rate(text: str | None) -> float:
-    try:
-        num, den = (float(v) for v in (text or "0/1").split("/"))
-        return num / den if den else 0.0
-    except ValueError:
-        return 0.0
+    num, _, den = (text or "").partition("/")
+    denominator = _positive_float(den or "1")
+    return _positive_float(num) / denominator if denominator else 0.0
 
 
-def _reason(stderr: bytes) -> str:
-    lines = [line for line in stderr.decode(errors="replace").strip().splitlines() if line.strip()]
-    return f" ({lines[-1].strip()[:200]})" if lines else ""
+def _reason(stderr: bytes, path: Path, name: str) -> str:
+    """ffmpeg's first error line (usually the cause), with this machine's path replaced by the file name."""
+    lines = [_LOG_PREFIX.sub("", line).strip() for line in stderr.decode(errors="replace").splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return ""
+    first = lines[0].replace(f"file:{path}", name).replace(str(path), name)
+    return f" ({first[:200]})"

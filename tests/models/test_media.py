@@ -1,0 +1,246 @@
+"""models.media: probing, keyframe sampling, audio extraction, and refusal of hostile uploads."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from media_fixtures import (
+    make_audio,
+    make_image,
+    make_video,
+    truncate_copy,
+    write_ffconcat,
+    write_hls_playlist,
+)
+
+from models import media
+from models.media import (
+    InvalidMediaError,
+    MediaError,
+    MediaLimits,
+    UnsupportedMediaError,
+    extract_audio,
+    probe,
+    sample_frames,
+)
+
+SIZE = (32, 24)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    """Tiny 3 s, 96x64, 10 fps clips; gop=10 means one keyframe a second."""
+    root = tmp_path_factory.mktemp("media")
+    made = {
+        "mp4": make_video(root / "good.mp4", gop=10),
+        "one_keyframe": make_video(root / "one_keyframe.mp4", audio=False),
+        "silent": make_video(root / "silent.mp4", audio=False, gop=10),
+        "mkv": make_video(root / "good.mkv", gop=10, audio=False),
+        "webm": make_video(root / "good.webm", codec="libvpx-vp9", gop=10),
+        "avi_mpeg4": make_video(root / "mpeg4.avi", codec="mpeg4", gop=10, audio=False),
+        "avi_mjpeg": make_video(root / "mjpeg.avi", codec="mjpeg", duration=1, audio=False),
+        "ffv1": make_video(root / "ffv1.mkv", codec="ffv1", duration=1, audio=False),
+        "m4a": make_audio(root / "audio.m4a"),
+        "mp3": make_audio(root / "audio.mp3", codec="libmp3lame"),
+        "png": make_image(root / "poster.png"),
+    }
+    made["empty"] = root / "empty.mp4"
+    made["empty"].write_bytes(b"")
+    made["text"] = root / "text.mp4"
+    made["text"].write_text("just some text, not a video\n")
+    made["truncated"] = truncate_copy(made["mp4"], root / "truncated.mp4")
+    made["image_as_mp4"] = Path(shutil.copy(made["png"], root / "image.mp4"))
+    made["hls"] = write_hls_playlist(root / "playlist.mp4", made["mp4"])
+    made["ffconcat"] = write_ffconcat(root / "concat.mp4", made["mp4"])
+    return made
+
+
+def reference_frame(path: Path, time_s: float) -> np.ndarray:
+    """The frame an accurate seek returns, scaled like sample_frames does (no guards: trusted test file)."""
+    out = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(path), "-ss", str(time_s),
+                          "-frames:v", "1", "-vf", f"scale={SIZE[0]}:{SIZE[1]}", "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "pipe:1"], capture_output=True, check=True, timeout=30).stdout
+    return np.frombuffer(out, np.uint8).reshape(SIZE[1], SIZE[0], 3)
+
+
+def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(int) - b.astype(int)).mean())
+
+
+@pytest.mark.parametrize("key, format_name, codec, has_audio", [
+    ("mp4", "mov,mp4,m4a,3gp,3g2,mj2", "h264", True),
+    ("mkv", "matroska,webm", "h264", False),
+    ("webm", "matroska,webm", "vp9", True),
+    ("avi_mpeg4", "avi", "mpeg4", False),
+    ("avi_mjpeg", "avi", "mjpeg", False),
+])
+def test_probe_accepted_videos(files, key, format_name, codec, has_audio):
+    info = probe(files[key])
+    assert (info.format_name, info.video_codec, info.has_audio) == (format_name, codec, has_audio)
+    assert (info.width, info.height) == (96, 64)
+    assert info.duration_s == pytest.approx(1 if key == "avi_mjpeg" else 3, abs=0.15)
+    assert info.fps == pytest.approx(10, abs=0.1)
+    frames = sample_frames(files[key], info, 3, SIZE)
+    assert frames.shape == (3, SIZE[1], SIZE[0], 3) and frames.dtype == np.uint8
+    assert frames.flags.writeable  # torch.from_numpy warns on read-only arrays
+
+
+@pytest.mark.parametrize("codec, suffix, name", [
+    ("libx265", ".mp4", "hevc"), ("libvpx", ".webm", "vp8"), ("mpeg2video", ".mkv", "mpeg2video"),
+    ("prores_ks", ".mov", "prores"),
+])
+def test_other_accepted_codecs(tmp_path, codec, suffix, name):
+    try:
+        path = make_video(tmp_path / f"clip{suffix}", duration=1, audio=False, codec=codec, gop=5)
+    except subprocess.CalledProcessError:
+        pytest.skip(f"this ffmpeg cannot encode {codec}")
+    info = probe(path)
+    assert info.video_codec == name
+    assert sample_frames(path, info, 2, SIZE).shape == (2, SIZE[1], SIZE[0], 3)
+
+
+def test_probe_reports_audio_codec(files):
+    assert probe(files["mp4"]).audio_codec == "aac"
+    assert probe(files["webm"]).audio_codec == "opus"
+
+
+def test_silent_video_has_no_audio(files):
+    info = probe(files["silent"])
+    assert not info.has_audio and info.audio_codec is None
+    assert extract_audio(files["silent"], info, 16000) is None
+
+
+def record_commands(monkeypatch) -> list[list[str]]:
+    commands: list[list[str]] = []
+    real_run = subprocess.run
+
+    def spy(cmd, **kwargs):
+        commands.append(list(cmd))
+        return real_run(cmd, **kwargs)
+
+    monkeypatch.setattr(media.subprocess, "run", spy)
+    return commands
+
+
+def test_keyframes_only_when_there_are_enough(files, monkeypatch):
+    info = probe(files["mp4"])  # keyframes at 0, 1 and 2 s
+    commands = record_commands(monkeypatch)
+    frames = sample_frames(files["mp4"], info, 3, SIZE)
+    assert len(commands) == 1 and "-skip_frame" in commands[0]  # no second, full decode
+    for frame, keyframe_time in zip(frames, (0.0, 1.0, 2.0), strict=True):
+        assert mean_abs_diff(frame, reference_frame(files["mp4"], keyframe_time)) < 1
+    assert min(mean_abs_diff(a, b) for i, a in enumerate(frames) for b in frames[i + 1:]) > 5
+
+
+def test_long_gop_falls_back_to_one_full_decode(files, monkeypatch):
+    info = probe(files["one_keyframe"])  # a single keyframe: too few for 3 frames
+    commands = record_commands(monkeypatch)
+    frames = sample_frames(files["one_keyframe"], info, 3, SIZE)
+    assert len(commands) == 2 and "-skip_frame" not in commands[1]
+    assert frames.flags.writeable
+    for frame, target in zip(frames, (0.5, 1.5, 2.5), strict=True):  # centres of three 1 s segments
+        assert mean_abs_diff(frame, reference_frame(files["one_keyframe"], target)) < 1
+    assert min(mean_abs_diff(a, b) for i, a in enumerate(frames) for b in frames[i + 1:]) > 5
+
+
+def test_always_exactly_n_frames(files):
+    info = probe(files["one_keyframe"])  # 30 frames in all
+    frames = sample_frames(files["one_keyframe"], info, 40, SIZE)
+    assert frames.shape == (40, SIZE[1], SIZE[0], 3)
+    assert (frames[-1] == frames[-2]).all()  # padded with the last frame
+
+
+def test_nearest_distinct_keyframes():
+    times = np.array([0.0, 1.0, 2.0, 10.0])
+    assert media._nearest_distinct(times, np.array([0.4, 0.6, 9.0])).tolist() == [0, 1, 3]
+    assert media._nearest_distinct(np.array([0.0]), np.array([0.5, 1.5])).tolist() == [0, 0]
+
+
+def test_extract_audio_length_and_pitch(files):
+    info = probe(files["mp4"])
+    pcm = extract_audio(files["mp4"], info, 8000)
+    assert pcm.dtype == np.float32 and pcm.ndim == 1 and pcm.flags.writeable
+    assert len(pcm) == pytest.approx(3 * 8000, abs=0.1 * 8000)
+    assert np.abs(pcm).max() <= 1.0
+    spectrum = np.abs(np.fft.rfft(pcm))
+    assert np.fft.rfftfreq(len(pcm), 1 / 8000)[spectrum.argmax()] == pytest.approx(440, abs=3)
+    assert len(extract_audio(files["mp4"], info, 8000, max_seconds=1.0)) == pytest.approx(8000, abs=10)
+
+
+@pytest.mark.parametrize("key, error, words", [
+    ("empty", UnsupportedMediaError, "empty"),
+    ("text", UnsupportedMediaError, "not a video"),
+    ("truncated", InvalidMediaError, "truncated"),
+    ("m4a", UnsupportedMediaError, "audio-only"),
+    ("mp3", UnsupportedMediaError, "'mp3'"),
+    ("hls", UnsupportedMediaError, "'hls'"),
+    ("ffconcat", UnsupportedMediaError, "'concat'"),
+    ("image_as_mp4", UnsupportedMediaError, "'png'"),
+    ("ffv1", UnsupportedMediaError, "'ffv1'"),
+])
+def test_refusals(files, key, error, words):
+    with pytest.raises(error, match=words) as caught:
+        probe(files[key])
+    assert str(files[key].parent) not in str(caught.value)  # messages never show this machine's paths
+
+
+def test_missing_file_and_directory_are_refused(files):
+    for path in (files["mp4"].parent / "missing.mp4", files["mp4"].parent):
+        with pytest.raises(MediaError, match="no such file"):
+            probe(path)
+
+
+@pytest.mark.parametrize("maker", [write_hls_playlist, write_ffconcat])
+def test_playlists_never_open_the_files_they_name(tmp_path, maker):
+    """A FIFO blocks whoever opens it: were it opened, probing would hang until the timeout."""
+    fifo = tmp_path / "segment.mp4"
+    os.mkfifo(fifo)
+    with pytest.raises(UnsupportedMediaError, match="not accepted"):
+        probe(maker(tmp_path / "list.mp4", fifo), MediaLimits(timeout_s=5))
+
+
+def test_every_command_is_guarded(files, monkeypatch):
+    commands = record_commands(monkeypatch)
+    info = probe(files["one_keyframe"])
+    sample_frames(files["one_keyframe"], info, 3, SIZE)
+    extract_audio(files["mp4"], probe(files["mp4"]), 8000)
+    assert len(commands) == 5
+    for cmd in commands:
+        assert cmd[0] in ("ffmpeg", "ffprobe")
+        assert cmd[cmd.index("-protocol_whitelist") + 1] == "file"
+        assert cmd[cmd.index("-format_whitelist") + 1] == media.DEMUXERS
+        source = cmd[cmd.index("-i") + 1] if "-i" in cmd else cmd[-1]
+        assert source.startswith("file:/") and Path(source[5:]).is_absolute()
+        assert "-threads" in cmd
+        if cmd[0] == "ffmpeg":
+            assert "-nostdin" in cmd and cmd[cmd.index("-f") + 1] == "mov"  # demuxer forced before -i
+            assert cmd.index("-f") < cmd.index("-i")
+
+
+def test_limits(files):
+    with pytest.raises(InvalidMediaError, match="96x64 exceeds the limit 64x4320"):
+        probe(files["mp4"], MediaLimits(max_width=64))
+    with pytest.raises(InvalidMediaError, match="96x64 exceeds the limit 7680x32"):
+        probe(files["mp4"], MediaLimits(max_height=32))
+    with pytest.raises(InvalidMediaError, match=r"duration 3\.0 s exceeds the limit 2 s"):
+        probe(files["mp4"], MediaLimits(max_duration_s=2))
+
+
+def test_timeouts(files):
+    tiny = MediaLimits(timeout_s=0.005)
+    with pytest.raises(InvalidMediaError, match="timed out"):
+        probe(files["mp4"], tiny)
+    info = probe(files["mp4"])
+    with pytest.raises(InvalidMediaError, match="timed out"):
+        sample_frames(files["mp4"], info, 3, SIZE, tiny)
+    with pytest.raises(InvalidMediaError, match="timed out"):
+        extract_audio(files["mp4"], info, 8000, limits=tiny)
+
+
+def test_bad_arguments(files):
+    info = probe(files["mp4"])
+    with pytest.raises(ValueError):
+        sample_frames(files["mp4"], info, 0, SIZE)
