@@ -1,160 +1,278 @@
-"""Rendering of the synthetic benchmark's media: trailer frames, soundtrack, poster.
+"""Media of the synthetic benchmark: trailer frames, soundtrack, poster, and the MP4 encode.
 
-Each genre has a look and a sound (`PROFILES`); a movie shows a mix of the genres it
-"expresses" in that modality (chosen in synth.py), so the evidence is real but partial.
+Each genre has a look (`LOOKS`: palette, brightness, texture, shapes, motion, cut rate,
+poster layout) and a sound (`SOUNDS`: pitch, tempo, timbre, loudness). A movie's media mix
+the genres it *expresses* in that modality (chosen in synth.py): every scene of the
+trailer takes the look of one expressed genre (or a plain, grey "generic" look), the
+soundtrack sums the expressed genres' sounds over background noise, and the poster draws
+each expressed genre's layout over one genre's palette. All randomness comes from the
+generator passed in, so a movie renders the same for the same seed.
 """
 
 import colorsys
-import subprocess
-import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from models.genres import GENRES
 
-FPS = 8
-AUDIO_RATE = 22050
+FPS = 8  # trailer frame rate; a keyframe every second (GOP = FPS)
+AUDIO_RATE = 22050  # soundtrack sample rate, mono
+POSTER_SIZE = (200, 300)
 
 
 @dataclass(frozen=True)
-class Profile:
+class Look:
     hue: float  # 0..1
     saturation: float
     brightness: float  # 0..1
-    motion: float  # shape speed, fraction of the frame width per second
+    texture: str  # background pattern, see _texture
+    grain: float  # film grain amplitude (0..255 scale)
+    shape: str  # "rect" | "ellipse": the moving shapes
+    motion: float  # shape speed, frame widths per second
     cut_rate: float  # scene cuts per second
-    pitch: float  # Hz
+    layout: str  # poster layout, see _draw_layout
+
+
+@dataclass(frozen=True)
+class Sound:
+    pitch: float  # Hz of the base note
     tempo: float  # beats per second
-    noise: float  # timbre: share of noise vs tone
+    rolloff: float  # harmonic k has amplitude rolloff**(k-1): timbre
+    noise: float  # share of (percussive) noise vs tone
+    decay: float  # seconds: short = plucked/percussive, long = sustained
     loudness: float
-    shape: str  # poster layout
 
 
-PROFILES: dict[str, Profile] = {
-    "Action": Profile(0.02, 0.9, 0.55, 0.60, 1.20, 110, 3.0, 0.45, 0.9, "diagonal"),
-    "Animation": Profile(0.15, 1.0, 0.85, 0.30, 0.50, 660, 2.5, 0.05, 0.6, "circles"),
-    "Biography": Profile(0.09, 0.3, 0.50, 0.05, 0.15, 262, 0.8, 0.10, 0.4, "portrait"),
-    "Comedy": Profile(0.13, 0.8, 0.80, 0.20, 0.40, 523, 2.2, 0.05, 0.6, "dots"),
-    "Crime": Profile(0.62, 0.4, 0.30, 0.15, 0.60, 147, 1.2, 0.25, 0.6, "stripes"),
-    "Drama": Profile(0.08, 0.35, 0.45, 0.05, 0.20, 220, 0.7, 0.05, 0.4, "portrait"),
-    "Family": Profile(0.30, 0.7, 0.80, 0.15, 0.30, 440, 1.6, 0.05, 0.5, "circles"),
-    "Fantasy": Profile(0.78, 0.8, 0.60, 0.20, 0.30, 587, 1.0, 0.15, 0.6, "stars"),
-    "Horror": Profile(0.98, 0.6, 0.15, 0.10, 0.80, 73, 0.6, 0.60, 0.8, "vignette"),
-    "Mystery": Profile(0.70, 0.5, 0.25, 0.05, 0.30, 196, 0.9, 0.30, 0.5, "vignette"),
-    "Romance": Profile(0.93, 0.6, 0.70, 0.05, 0.20, 349, 1.1, 0.05, 0.4, "hearts"),
-    "Sci-Fi": Profile(0.52, 0.9, 0.45, 0.40, 0.60, 880, 2.0, 0.20, 0.7, "grid"),
-    "Thriller": Profile(0.58, 0.5, 0.30, 0.30, 1.00, 123, 1.8, 0.35, 0.7, "stripes"),
+LOOKS: dict[str, Look] = {
+    "Action": Look(0.03, 0.85, 0.60, "diag", 6, "rect", 0.90, 1.30, "diagonal"),
+    "Animation": Look(0.16, 1.00, 0.92, "flat", 0, "ellipse", 0.50, 0.60, "circles"),
+    "Biography": Look(0.09, 0.35, 0.55, "flat", 22, "rect", 0.08, 0.20, "portrait"),
+    "Comedy": Look(0.22, 0.75, 0.85, "dots", 3, "ellipse", 0.30, 0.50, "dots"),
+    "Crime": Look(0.11, 0.60, 0.30, "hstripes", 10, "rect", 0.20, 0.70, "stripes"),
+    "Drama": Look(0.55, 0.30, 0.50, "vignette", 8, "rect", 0.05, 0.20, "portrait"),
+    "Family": Look(0.32, 0.70, 0.80, "flat", 2, "ellipse", 0.25, 0.40, "circles"),
+    "Fantasy": Look(0.78, 0.75, 0.60, "glow", 4, "ellipse", 0.20, 0.35, "stars"),
+    "Horror": Look(0.99, 0.70, 0.16, "vignette", 24, "rect", 0.15, 0.90, "vignette"),
+    "Mystery": Look(0.71, 0.45, 0.28, "fog", 12, "ellipse", 0.06, 0.30, "rings"),
+    "Romance": Look(0.93, 0.55, 0.78, "glow", 4, "ellipse", 0.06, 0.25, "hearts"),
+    "Sci-Fi": Look(0.50, 0.90, 0.50, "grid", 3, "rect", 0.50, 0.60, "grid"),
+    "Thriller": Look(0.62, 0.55, 0.30, "vstripes", 10, "rect", 0.40, 1.10, "shards"),
 }
-NEUTRAL = Profile(0.0, 0.0, 0.5, 0.15, 0.4, 300, 1.3, 0.2, 0.6, "blocks")
+GENERIC = Look(0.0, 0.12, 0.50, "flat", 6, "rect", 0.15, 0.40, "blocks")  # hue drawn per scene
+
+SOUNDS: dict[str, Sound] = {
+    "Action": Sound(540, 3.0, 0.70, 0.45, 0.15, 0.50),
+    "Animation": Sound(1480, 2.6, 0.30, 0.05, 0.12, 0.35),
+    "Biography": Sound(440, 0.8, 0.40, 0.05, 0.90, 0.25),
+    "Comedy": Sound(990, 2.2, 0.50, 0.10, 0.10, 0.35),
+    "Crime": Sound(240, 1.4, 0.80, 0.30, 0.35, 0.35),
+    "Drama": Sound(360, 0.6, 0.35, 0.02, 1.50, 0.25),
+    "Family": Sound(810, 1.6, 0.30, 0.05, 0.40, 0.30),
+    "Fantasy": Sound(1210, 1.0, 0.60, 0.08, 1.20, 0.30),
+    "Horror": Sound(160, 0.5, 0.90, 0.60, 2.00, 0.45),
+    "Mystery": Sound(294, 0.9, 0.60, 0.25, 0.80, 0.25),
+    "Romance": Sound(660, 1.1, 0.25, 0.02, 1.00, 0.25),
+    "Sci-Fi": Sound(1810, 2.0, 0.90, 0.20, 0.25, 0.35),
+    "Thriller": Sound(196, 1.9, 0.70, 0.40, 0.20, 0.40),
+}
+GENERIC_SHARE = 0.2  # share of trailer scenes with the generic look
+
+assert set(LOOKS) == set(GENRES) == set(SOUNDS)
 
 
-def mix(genres: list[str], rng: np.random.Generator) -> Profile:
-    """The average profile of the expressed genres (neutral when none), jittered."""
-    profiles = [PROFILES[g] for g in genres] or [NEUTRAL]
-    fields = ("saturation", "brightness", "motion", "cut_rate", "pitch", "tempo", "noise", "loudness")
-    avg = {f: float(np.mean([getattr(p, f) for p in profiles])) * rng.uniform(0.8, 1.2) for f in fields}
-    angles = np.array([p.hue for p in profiles]) * 2 * np.pi
-    hue = (np.arctan2(np.sin(angles).mean(), np.cos(angles).mean()) / (2 * np.pi) + rng.normal(0, 0.04)) % 1.0
-    shape = profiles[int(rng.integers(len(profiles)))].shape
-    return Profile(hue=hue, shape=shape, **{f: v for f, v in avg.items()})
-
-
+# ---- colours and patterns ----------------------------------------------------------------
 def rgb(hue: float, saturation: float, value: float) -> np.ndarray:
-    return np.array(colorsys.hsv_to_rgb(hue % 1.0, min(saturation, 1.0), min(max(value, 0.0), 1.0))) * 255
+    return np.array(colorsys.hsv_to_rgb(hue % 1.0, float(np.clip(saturation, 0, 1)),
+                                        float(np.clip(value, 0, 1))), dtype=np.float32) * 255
 
 
-def render_frames(look: Profile, duration: float, size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """(n, h, w, 3) uint8: scenes of gradient backgrounds with moving blocks, cut at the profile's rate."""
+def _texture(kind: str, height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """(h, w, 1) multiplicative pattern around 1; periods scale with the frame so they survive resizing."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    y, x = y / height, x / width
+    r2 = (x - 0.5) ** 2 + (y - 0.5) ** 2
+    phase = rng.uniform(0, 1)
+    if kind == "diag":
+        field = 1 + 0.25 * np.sign(np.sin(2 * np.pi * (6 * (x + y) + phase)))
+    elif kind == "hstripes":
+        field = 1 + 0.35 * np.sign(np.sin(2 * np.pi * (8 * y + phase)))
+    elif kind == "vstripes":
+        field = 1 + 0.30 * np.sign(np.sin(2 * np.pi * (7 * x + phase)))
+    elif kind == "grid":
+        field = 1 + 0.6 * ((np.abs(np.sin(np.pi * (9 * x + phase))) < 0.15) | (np.abs(np.sin(np.pi * 7 * y)) < 0.15))
+    elif kind == "dots":
+        field = 1 + 0.3 * ((np.cos(2 * np.pi * (8 * x + phase)) * np.cos(2 * np.pi * 6 * y)) > 0.6)
+    elif kind == "vignette":
+        field = np.clip(1.25 - 2.6 * r2, 0.15, None)
+    elif kind == "glow":
+        field = 0.65 + 0.8 * np.exp(-r2 / 0.06)
+    elif kind == "fog":
+        coarse = rng.uniform(0.5, 1.4, (4, 5)).astype(np.float32)
+        field = coarse[(y * 4).astype(int).clip(0, 3), (x * 5).astype(int).clip(0, 4)]
+    else:
+        field = np.ones_like(x)
+    return field[..., None].astype(np.float32)
+
+
+# ---- trailer frames ------------------------------------------------------------------------
+def render_frames(genres: list[str], duration: float, size: tuple[int, int],
+                  rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Yield round(duration * FPS) (h, w, 3) uint8 frames: scenes cut at the looks' rates."""
     width, height = size
-    n = int(round(duration * FPS))
-    frames = np.empty((n, height, width, 3), dtype=np.uint8)
-    ramp = np.linspace(0.6, 1.2, height)[:, None, None]
-    grain = rng.normal(0, 6, (height, width, 1)).astype(np.float32)
-    start = 0
-    while start < n:
-        length = max(2, int(rng.exponential(FPS / max(look.cut_rate, 0.05))))
-        hue = look.hue + rng.normal(0, 0.03)
-        background = np.clip(ramp * rgb(hue, look.saturation, look.brightness)[None, None, :] + grain, 0, 255)
-        _scene(frames[start:start + length], background.astype(np.uint8), look, rng)
-        start += length
-    return frames
+    n = max(1, round(duration * FPS))
+    grain = rng.standard_normal((height, width, 1), dtype=np.float32)
+    shift = rng.normal(0, 0.03)  # this movie's overall colour grade
+    textures: dict[str, np.ndarray] = {}
+    done = 0
+    while done < n:
+        generic = not genres or rng.random() < GENERIC_SHARE
+        look = GENERIC if generic else LOOKS[genres[int(rng.integers(len(genres)))]]
+        hue = rng.uniform(0, 1) if generic else look.hue + shift + rng.normal(0, 0.025)
+        length = int(np.clip(rng.exponential(FPS / look.cut_rate), FPS * 0.4, FPS * 6))
+        length = min(length, n - done)
+        if look.texture not in textures:
+            textures[look.texture] = _texture(look.texture, height, width, rng)
+        background = _background(look, hue, textures[look.texture], np.roll(grain, int(rng.integers(width)), 1), rng)
+        yield from _scene(background, look, hue, length, rng)
+        done += length
 
 
-def _scene(frames: np.ndarray, background: np.ndarray, look: Profile, rng: np.random.Generator) -> None:
+def _background(look: Look, hue: float, texture: np.ndarray, grain: np.ndarray,
+                rng: np.random.Generator) -> np.ndarray:
+    height = texture.shape[0]
+    value = look.brightness * rng.uniform(0.85, 1.15)
+    top = rgb(hue, look.saturation * rng.uniform(0.85, 1.15), value * 1.15)
+    bottom = rgb(hue + rng.normal(0, 0.04), look.saturation, value * 0.7)
+    ramp = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
+    image = (top * (1 - ramp) + bottom * ramp) * texture + grain * look.grain
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _scene(background: np.ndarray, look: Look, hue: float, length: int,
+           rng: np.random.Generator) -> Iterator[np.ndarray]:
     height, width = background.shape[:2]
     shapes = []
-    for _ in range(3):
-        w, h = int(rng.uniform(0.1, 0.3) * width), int(rng.uniform(0.1, 0.3) * height)
-        colour = rgb(look.hue + rng.uniform(0.3, 0.7), look.saturation, 1.1 - look.brightness * 0.6)
-        velocity = rng.normal(0, 1, 2) * look.motion * width / FPS
-        shapes.append((rng.uniform(0, width - w), rng.uniform(0, height - h), w, h, colour, velocity))
-    for t in range(len(frames)):
-        frame = frames[t]
-        frame[:] = background
-        for x0, y0, w, h, colour, (vx, vy) in shapes:
-            x = int((x0 + vx * t) % max(1, width - w))
-            y = int((y0 + vy * t) % max(1, height - h))
-            frame[y:y + h, x:x + w] = colour
+    for _ in range(int(rng.integers(2, 6))):
+        w = max(2, int(rng.uniform(0.08, 0.3) * width))
+        h = max(2, int(rng.uniform(0.08, 0.3) * height))
+        colour = rgb(hue + rng.uniform(0.35, 0.65), look.saturation, 1.0 - 0.5 * look.brightness).astype(np.uint8)
+        if look.shape == "ellipse":
+            yy, xx = np.mgrid[0:h, 0:w]
+            mask = ((yy + 0.5 - h / 2) / (h / 2)) ** 2 + ((xx + 0.5 - w / 2) / (w / 2)) ** 2 <= 1
+        else:
+            mask = np.ones((h, w), dtype=bool)
+        speed = look.motion * rng.uniform(0.5, 1.5) * width / FPS
+        angle = rng.uniform(0, 2 * np.pi)
+        start = (rng.uniform(0, width - w), rng.uniform(0, height - h))
+        shapes.append((start, (speed * np.cos(angle), speed * np.sin(angle)), mask, colour))
+    for t in range(length):
+        frame = background.copy()
+        for (x0, y0), (vx, vy), mask, colour in shapes:
+            h, w = mask.shape
+            x, y = _bounce(x0 + vx * t, width - w), _bounce(y0 + vy * t, height - h)
+            frame[y:y + h, x:x + w][mask] = colour
+        yield frame
 
 
-def render_audio(sound: Profile, duration: float, rng: np.random.Generator) -> np.ndarray:
-    """Mono float32: a tone with harmonics pulsed at the tempo, plus noise (timbre)."""
-    t = np.arange(int(duration * AUDIO_RATE)) / AUDIO_RATE
-    pitch = sound.pitch * rng.uniform(0.95, 1.05)
-    tone = sum(np.sin(2 * np.pi * pitch * k * t + rng.uniform(0, 6)) / k for k in (1, 2, 3))
-    beat = 0.5 + 0.5 * (np.sin(2 * np.pi * sound.tempo * t) > 0.6)
-    noise = rng.normal(0, 1, len(t))
-    signal = (1 - sound.noise) * tone * beat + sound.noise * noise * beat
-    signal = signal / (np.abs(signal).max() + 1e-9) * 0.8 * min(sound.loudness, 1.0)
-    return signal.astype(np.float32)
+def _bounce(position: float, span: int) -> int:
+    """Position reflected back and forth within [0, span]."""
+    if span <= 0:
+        return 0
+    p = position % (2 * span)
+    return int(p if p <= span else 2 * span - p)
 
 
-def render_poster(look: Profile, rng: np.random.Generator, size: tuple[int, int] = (200, 300)) -> Image.Image:
-    image = Image.new("RGB", size, tuple(int(c) for c in rgb(look.hue, look.saturation, look.brightness)))
+# ---- soundtrack ----------------------------------------------------------------------------
+def render_audio(genres: list[str], duration: float, rng: np.random.Generator) -> np.ndarray:
+    """Mono float32 in [-1, 1]: the expressed genres' sounds over a generic hum and noise."""
+    t = np.arange(round(duration * AUDIO_RATE), dtype=np.float32) / AUDIO_RATE
+    hum = Sound(float(rng.uniform(120, 1500)), float(rng.uniform(0.5, 3)), 0.5, 0.1, 0.5, 0.12)
+    mix = _voice(hum, t, rng) + rng.standard_normal(len(t), dtype=np.float32) * rng.uniform(0.005, 0.03)
+    for genre in genres:
+        mix += _voice(SOUNDS[genre], t, rng)
+    return np.tanh(mix).astype(np.float32)
+
+
+def _voice(sound: Sound, t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    pitch = sound.pitch * rng.uniform(0.97, 1.03)
+    tone = np.zeros_like(t)
+    for k in range(1, 5):
+        if pitch * k < AUDIO_RATE / 2 - 500:
+            tone += np.float32(sound.rolloff ** (k - 1)) * np.sin(2 * np.pi * pitch * k * t + rng.uniform(0, 6.3))
+    period = 1.0 / (sound.tempo * rng.uniform(0.95, 1.05))
+    since_beat = (t + rng.uniform(0, period)) % period
+    envelope = 0.25 + 0.75 * np.exp(-since_beat / sound.decay)
+    noise = rng.standard_normal(len(t), dtype=np.float32) * np.exp(-since_beat / 0.05)
+    voice = (1 - sound.noise) * tone / 2 + sound.noise * noise
+    return (sound.loudness * rng.uniform(0.8, 1.2) * envelope * voice).astype(np.float32)
+
+
+# ---- poster --------------------------------------------------------------------------------
+def render_poster(genres: list[str], title: str, rng: np.random.Generator) -> Image.Image:
+    """A POSTER_SIZE image: one expressed genre's palette, every expressed genre's layout, the title."""
+    width, height = POSTER_SIZE
+    order = [genres[i] for i in rng.permutation(len(genres))] if genres else []
+    base = LOOKS[order[0]] if order else GENERIC
+    hue = base.hue + rng.normal(0, 0.03) if order else rng.uniform(0, 1)
+    ramp = np.linspace(1.1, 0.6, height, dtype=np.float32)[:, None, None]
+    colour = rgb(hue, base.saturation, base.brightness * rng.uniform(0.85, 1.15))
+    pixels = np.clip(ramp * colour + rng.normal(0, 4, (height, width, 1)), 0, 255).astype(np.uint8)
+    image = Image.fromarray(np.broadcast_to(pixels, (height, width, 3)).copy())
     draw = ImageDraw.Draw(image)
-    accent = tuple(int(c) for c in rgb(look.hue + 0.5, look.saturation, 1.1 - look.brightness * 0.6))
-    w, h = size
-    for _ in range(int(rng.integers(4, 9))):
-        x, y = float(rng.uniform(0, w)), float(rng.uniform(0, h))
-        r = float(rng.uniform(8, 40))
-        if look.shape in ("circles", "dots", "hearts", "stars"):
-            draw.ellipse([x - r, y - r, x + r, y + r], fill=accent)
-        elif look.shape in ("stripes", "grid"):
-            draw.rectangle([0, y, w, y + r / 3], fill=accent)
-            if look.shape == "grid":
-                draw.rectangle([x, 0, x + r / 3, h], fill=accent)
-        elif look.shape == "diagonal":
-            draw.line([x - 60, y + 60, x + 60, y - 60], fill=accent, width=int(r / 3))
-        elif look.shape == "vignette":
-            draw.rectangle([0, 0, w, h * 0.15], fill=(0, 0, 0))
-        else:  # portrait / blocks
-            draw.rectangle([w * 0.3, h * 0.25, w * 0.7, h * 0.8], fill=accent)
+    for genre in order or ["generic"]:
+        look = LOOKS.get(genre, GENERIC)
+        accent = rgb(look.hue + rng.uniform(0.4, 0.6) if genre == "generic" else look.hue + 0.5,
+                     look.saturation, 1.0 - 0.5 * look.brightness)
+        _draw_layout(draw, look.layout, tuple(int(c) for c in accent), rng)
+    draw.text((10, height - 30), title[:28], fill=(240, 240, 240))
     return image
 
 
-def encode_trailer(frames: np.ndarray, audio: np.ndarray, out: Path, duration: float, workdir: Path) -> None:
-    """H.264/AAC MP4 with a keyframe every second, written to `out` (the caller makes it atomic)."""
-    wav = workdir / f"{out.stem}.wav"
-    try:
-        with wave.open(str(wav), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(AUDIO_RATE)
-            w.writeframes((audio * 32767).astype("<i2").tobytes())
-        height, width = frames.shape[1:3]
-        cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(FPS), "-i", "pipe:0",
-               "-i", str(wav), "-c:v", "libx264", "-preset", "veryfast", "-g", str(FPS), "-pix_fmt", "yuv420p",
-               "-threads", "1", "-c:a", "aac", "-b:a", "64k", "-t", f"{duration}", "-movflags", "+faststart",
-               "-f", "mp4", str(out)]
-        result = subprocess.run(cmd, input=frames.tobytes(), capture_output=True, timeout=600, check=False)
-        if result.returncode != 0:
-            raise RuntimeError(f"ffmpeg failed writing {out.name}: {result.stderr.decode(errors='replace')[-500:]}")
-    finally:
-        wav.unlink(missing_ok=True)
-
-
-assert set(PROFILES) == set(GENRES)
+def _draw_layout(draw: ImageDraw.ImageDraw, layout: str, accent: tuple, rng: np.random.Generator) -> None:
+    w, h = POSTER_SIZE
+    u = lambda lo, hi: float(rng.uniform(lo, hi))
+    if layout in ("circles", "dots", "hearts", "rings"):
+        count, radius = {"circles": (3, (25, 55)), "dots": (14, (5, 12)), "hearts": (4, (12, 24)),
+                         "rings": (3, (40, 80))}[layout]
+        for _ in range(count):
+            x, y, r = u(0, w), u(0, h), u(*radius)
+            if layout == "hearts":
+                draw.ellipse([x - r, y - r, x, y], fill=accent)
+                draw.ellipse([x, y - r, x + r, y], fill=accent)
+                draw.polygon([(x - r, y - r / 2), (x + r, y - r / 2), (x, y + r)], fill=accent)
+            else:
+                draw.ellipse([x - r, y - r, x + r, y + r], fill=None if layout == "rings" else accent,
+                             outline=accent, width=6)
+    elif layout in ("stripes", "grid"):
+        for k in range(6):
+            draw.rectangle([0, k * h / 6, w, k * h / 6 + 10], fill=accent)
+            if layout == "grid":
+                draw.rectangle([k * w / 6, 0, k * w / 6 + 4, h], fill=accent)
+    elif layout in ("diagonal", "shards"):
+        for _ in range(4):
+            x, y = u(0, w), u(0, h)
+            if layout == "diagonal":
+                draw.line([x - 90, y + 90, x + 90, y - 90], fill=accent, width=int(u(8, 16)))
+            else:
+                draw.polygon([(x, y), (x + u(-60, 60), y + u(20, 90)), (x + u(-60, 60), y - u(20, 90))], fill=accent)
+    elif layout == "stars":
+        for _ in range(5):
+            x, y, r = u(0, w), u(0, h), u(8, 22)
+            angles = np.pi / 2 + np.arange(10) * np.pi / 5
+            radii = np.where(np.arange(10) % 2 == 0, r, r / 2.5)
+            draw.polygon([(x + q * np.cos(a), y - q * np.sin(a)) for a, q in zip(angles, radii)], fill=accent)
+    elif layout == "vignette":
+        draw.rectangle([0, 0, w, h], outline=(0, 0, 0), width=28)
+        x, y = u(40, w - 40), u(60, h - 60)
+        draw.polygon([(x + u(-40, 40), y + u(-40, 40)) for _ in range(7)], fill=(150, 0, 0))
+    elif layout == "portrait":
+        cx = w / 2 + u(-30, 30)
+        draw.ellipse([cx - 28, 80, cx + 28, 150], fill=accent)
+        draw.rectangle([cx - 60, 160, cx + 60, 270], fill=accent)
+    else:  # blocks
+        for _ in range(3):
+            x, y = u(0, w - 40), u(0, h - 40)
+            draw.rectangle([x, y, x + u(30, 100), y + u(30, 100)], fill=accent)
