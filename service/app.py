@@ -1,58 +1,101 @@
-"""The FastAPI app: thin routes over the Predictor; models load once, at startup."""
+"""The FastAPI app: thin routes over the Predictor.
 
+Models load once, in a thread started by the lifespan: /healthz answers at once, /readyz
+and /v1/* answer 503 until the Predictor is in `app.state`, and no request pays for loading.
+A wrong artifact path stops the startup; a failed load stops the server (SIGTERM to itself)
+so that a supervisor restarts it instead of leaving it alive and never ready.
+"""
+
+import asyncio
 import logging
 import secrets
-import time
-from contextlib import asynccontextmanager
+import signal
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from models.bundle import Bundle, Metadata
 from models.media import MediaError, UnsupportedMediaError
-from service.metrics import Metrics
-from service.predictor import Predictor
-from service.schemas import ModelInfo, PredictResponse
+from service.metrics import Metrics, MetricsMiddleware
+from service.predictor import MetadataError, Predictor, check_artifact_dir, parse_metadata
+from service.schemas import ERROR_RESPONSES, ModelInfo, PredictResponse
 from service.settings import Settings
-from service.uploads import request_dir, save_upload
+from service.uploads import RejectLargeBodies, request_dir, save_upload
 
 log = logging.getLogger("moviescope.service")
+PREDICT = "/v1/predict"
+RETRY_AFTER_S = "2"
+METADATA_HELP = ('catalogue metadata, a JSON object, e.g. {"year": 2012, "runtime_min": 118, '
+                 '"content_rating": "PG-13", "num_voted_users": 5000}; '
+                 "wrong types or negative counts are a 422 naming the field")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        from training.train import resolve_device
-
-        device = resolve_device(settings.device)
-        app.state.predictor = await run_in_threadpool(
-            Predictor.from_dir, settings.artifacts, device=device, limits=settings.media_limits(),
-            max_poster_pixels=settings.max_poster_pixels,
-        )
-        app.state.metrics.model.info({"version": app.state.predictor.artifacts.version, "device": device})
-        log.info("model %s loaded on %s", app.state.predictor.artifacts.version, device)
-        yield
-
+    logging.getLogger("moviescope").setLevel(settings.log_level.upper())
     app = FastAPI(title="moviescope", version="0.1.0", lifespan=lifespan,
-                  description="Multimodal movie-genre classification (after Moviescope, arXiv 1908.03180).")
-    app.state.settings, app.state.metrics, app.state.predictor, app.state.busy = settings, Metrics(), None, 0
-    _add_middleware_and_handlers(app)
-    _add_routes(app)
+                  description="Multimodal movie-genre classification (after Moviescope, arXiv 1908.03180): "
+                              "POST a trailer, and optionally a poster, a plot and metadata, to /v1/predict.")
+    app.state.settings, app.state.metrics = settings, Metrics()
+    app.state.predictor, app.state.busy = None, 0
+    _add_routes(app, settings)
+    app.add_middleware(RejectLargeBodies, max_bytes=settings.max_body_bytes, paths=[PREDICT])
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, routes=[r.path for r in app.routes])
+    app.add_exception_handler(MediaError, _media_error)
+    app.add_exception_handler(MetadataError, _metadata_error)
+    app.add_exception_handler(Exception, _unexpected_error)
     return app
 
 
-def require_key(request: Request) -> None:
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    settings: Settings = app.state.settings
+    check_artifact_dir(settings.artifacts)
+    if settings.tmp_dir is not None:
+        settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    loading = asyncio.create_task(_load_models(app))
+    try:
+        yield
+    finally:
+        loading.cancel()
+
+
+async def _load_models(app: FastAPI) -> None:
+    from training.train import resolve_device
+
+    settings: Settings = app.state.settings
+    try:
+        device = resolve_device(settings.device)
+        predictor = await run_in_threadpool(Predictor.from_dir, settings.artifacts, device=device,
+                                            limits=settings.media_limits(),
+                                            max_poster_pixels=settings.max_poster_pixels)
+    except Exception as err:  # whatever broke, there is nothing to serve: stop
+        log.critical("cannot load the models from %s: %s; shutting down", settings.artifacts, err,
+                     exc_info=True)
+        signal.raise_signal(signal.SIGTERM)
+        return
+    app.state.metrics.model.info({"version": predictor.artifacts.version, "device": device})
+    app.state.predictor = predictor
+    log.info("model %s loaded on %s; ready", predictor.artifacts.version, device)
+
+
+# ---- dependencies -----------------------------------------------------------------
+bearer = HTTPBearer(auto_error=False, description="only when the server sets MOVIESCOPE_API_KEY")
+
+
+def require_key(request: Request,
+                credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
     key = request.app.state.settings.api_key
     if not key:
         return
-    given = request.headers.get("authorization", "")
-    if not secrets.compare_digest(given.encode(), f"Bearer {key}".encode()):
+    given = credentials.credentials if credentials else ""
+    if not secrets.compare_digest(given.encode(), key.encode()):
         raise HTTPException(401, "missing or wrong API key (send 'Authorization: Bearer <key>')",
                             headers={"WWW-Authenticate": "Bearer"})
 
@@ -68,95 +111,88 @@ Authorised = Depends(require_key)
 ReadyPredictor = Annotated[Predictor, Depends(ready_predictor)]
 
 
-def _add_routes(app: FastAPI) -> None:
+@contextmanager
+def admitted(app: FastAPI):
+    """At most `max_in_flight` predictions; beyond that 503 at once, never a queue.
+
+    Only the event loop's thread touches the counter, so it needs no lock.
+    """
+    state = app.state
+    if state.busy >= state.settings.max_in_flight:
+        raise HTTPException(503, "too many requests in flight; retry shortly",
+                            headers={"Retry-After": RETRY_AFTER_S})
+    state.busy += 1
+    state.metrics.predictions_in_flight.inc()
+    try:
+        yield
+    finally:
+        state.busy -= 1
+        state.metrics.predictions_in_flight.dec()
+
+
+# ---- routes ---------------------------------------------------------------------
+def _add_routes(app: FastAPI, settings: Settings) -> None:
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict:
         return {"status": "alive"}
 
-    @app.get("/readyz", tags=["health"])
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "models still loading"}})
     async def readyz(request: Request) -> JSONResponse:
         ready = request.app.state.predictor is not None
         return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["health"])
+    @app.get("/metrics", tags=["health"], response_class=Response)
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/v1/model", response_model=ModelInfo, dependencies=[Authorised], tags=["model"])
-    async def model_info(predictor: ReadyPredictor) -> dict:
-        return ModelInfo.from_artifacts(predictor.artifacts).model_dump()
+    @app.get("/v1/model", response_model=ModelInfo, dependencies=[Authorised], tags=["model"],
+             responses={k: ERROR_RESPONSES[k] for k in (401, 503)})
+    async def model_info(predictor: ReadyPredictor) -> ModelInfo:
+        return ModelInfo.from_artifacts(predictor.artifacts)
 
-    @app.post("/v1/predict", response_model=PredictResponse, dependencies=[Authorised], tags=["model"])
+    @app.post(PREDICT, response_model=PredictResponse, dependencies=[Authorised], tags=["model"],
+              max_body_size=settings.max_body_bytes, responses=ERROR_RESPONSES)
     async def predict(
         request: Request,
         predictor: ReadyPredictor,
-        trailer: Annotated[UploadFile, File(description="the trailer: MP4, MOV, MKV, WebM or AVI (required)")],
+        trailer: Annotated[UploadFile, File(description="the trailer (required): MP4, MOV, MKV, WebM or AVI; "
+                                                        "its soundtrack is the audio modality")],
         poster: Annotated[UploadFile | None, File(description="the poster: JPEG, PNG or WebP")] = None,
         plot: Annotated[str | None, Form(description="the plot summary, plain text")] = None,
-        metadata: Annotated[str | None, Form(description="catalogue metadata as a JSON object, e.g. "
-                                                         '{"year": 2012, "runtime_min": 118}')] = None,
+        metadata: Annotated[str | None, Form(description=METADATA_HELP)] = None,
     ) -> dict:
-        settings: Settings = request.app.state.settings
-        parsed = _parse_metadata(metadata)
+        """Genre scores for one trailer bundle; absent parts are left out of the fusion."""
+        parsed = parse_metadata(metadata)
         if plot is not None and len(plot) > settings.max_plot_chars:
-            raise HTTPException(413, f"plot: longer than {settings.max_plot_chars} characters")
-        with _slot(request.app):
+            raise HTTPException(422, f"plot: longer than {settings.max_plot_chars} characters")
+        with admitted(request.app):
             async with request_dir(settings.tmp_dir) as work:
-                trailer_path = await save_upload(trailer, work, "trailer", settings.max_trailer_mb)
-                poster_path = None
-                if poster is not None and poster.filename:
-                    poster_path = await save_upload(poster, work, "poster", settings.max_poster_mb)
-                bundle = Bundle(id="request", trailer=trailer_path, poster=poster_path,
-                                plot=plot or None, metadata=parsed)
+                bundle = await _stage_bundle(settings, work, trailer, poster, plot, parsed)
                 result = await run_in_threadpool(predictor.predict, bundle)
         request.app.state.metrics.observe_timings(result["timings_ms"])
         return result
 
 
-class _slot:
-    """Admission control: at most max_in_flight predictions; beyond that 503 at once, no queue."""
-
-    def __init__(self, app: FastAPI):
-        self.app = app
-
-    def __enter__(self):
-        state = self.app.state
-        if state.busy >= state.settings.max_in_flight:
-            raise HTTPException(503, "too many requests in flight; retry shortly", headers={"Retry-After": "2"})
-        state.busy += 1
-        state.metrics.in_flight.inc()
-
-    def __exit__(self, *exc):
-        self.app.state.busy -= 1
-        self.app.state.metrics.in_flight.dec()
+async def _stage_bundle(settings: Settings, work: Path, trailer: UploadFile, poster: UploadFile | None,
+                        plot: str | None, metadata: Metadata | None) -> Bundle:
+    trailer_path = await save_upload(trailer, work, "trailer", settings.max_trailer_mb)
+    poster_path = None
+    if poster is not None and poster.filename:  # a form's empty file input sends no filename
+        poster_path = await save_upload(poster, work, "poster", settings.max_poster_mb)
+    return Bundle(id="request", trailer=trailer_path, poster=poster_path, plot=plot or None,
+                  metadata=metadata)
 
 
-def _parse_metadata(text: str | None) -> Metadata | None:
-    if not text:
-        return None
-    try:
-        return Metadata.model_validate_json(text)
-    except ValidationError as err:
-        problems = "; ".join(f"metadata.{'.'.join(map(str, e['loc'])) or 'json'}: {e['msg']}" for e in err.errors())
-        raise HTTPException(422, problems) from err
+# ---- errors -----------------------------------------------------------------------
+async def _media_error(request: Request, err: MediaError) -> JSONResponse:
+    status = 415 if isinstance(err, UnsupportedMediaError) else 422
+    return JSONResponse({"detail": str(err)}, status_code=status)
 
 
-def _add_middleware_and_handlers(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next):
-        start = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            request.app.state.metrics.requests.labels(route=path, status=str(status)).inc()
-            request.app.state.metrics.latency.labels(route=path).observe(time.perf_counter() - start)
+async def _metadata_error(request: Request, err: MetadataError) -> JSONResponse:
+    return JSONResponse({"detail": str(err)}, status_code=422)
 
-    @app.exception_handler(MediaError)
-    async def media_error(request: Request, err: MediaError) -> JSONResponse:
-        status = 415 if isinstance(err, UnsupportedMediaError) else 422
-        return JSONResponse({"detail": str(err)}, status_code=status)
+
+async def _unexpected_error(request: Request, err: Exception) -> JSONResponse:
+    # the server logs the traceback (Starlette re-raises after this response); the client gets no internals
+    return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)

@@ -1,25 +1,54 @@
 """One bundle in, genres out: the code path shared by `POST /v1/predict` and `moviescope predict`.
 
-    probe the trailer once -> decode each present modality -> embed + score per encoder
-    -> learned fusion over the present modalities -> per-genre thresholds
+    probe the trailer once -> decode the media modalities (frames, soundtrack, poster)
+    -> per present modality: embed + the encoder's genre scores
+    -> learned fusion over the present modalities (NaN marks the absent) -> per-genre thresholds
+
+Media problems propagate as `models.media.MediaError`s; the app maps them to 415 / 422.
 """
 
 import json
+import subprocess
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
+from pydantic import ValidationError
 
-from models.artifacts import Artifacts, load_artifacts
-from models.base import check_proba
+from models.artifacts import MANIFEST, ArtifactError, Artifacts, load_artifacts
+from models.base import Encoder, check_proba
 from models.bundle import Bundle, Metadata
 from models.genres import GENRES, N_GENRES, as_genre_dict
 from models.image import DEFAULT_MAX_PIXELS
-from models.media import DEFAULT_LIMITS, MediaLimits, probe
+from models.media import DEFAULT_LIMITS, MediaInfo, MediaLimits, probe
 
-DECODED_MODALITIES = ("video", "audio", "poster")
+MEDIA_MODALITIES = ("video", "audio", "poster")  # decoded from files: timed together as "decode"
+
+
+class MetadataError(ValueError):
+    """Metadata that is not a JSON object of the expected fields; the message names each bad field."""
+
+
+def parse_metadata(text: str | None) -> Metadata | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return Metadata.model_validate_json(text)
+    except ValidationError as err:
+        problems = (f"metadata{''.join(f'.{part}' for part in e['loc'])}: {e['msg']}" for e in err.errors())
+        raise MetadataError("; ".join(problems)) from None
+
+
+def check_artifact_dir(root: Path) -> None:
+    """Fail fast on the usual mistake (a wrong path) before anything slow starts."""
+    if not (Path(root) / MANIFEST).is_file():
+        raise ArtifactError(f"{root}: no {MANIFEST}; not a trained artifact directory "
+                            "(run `moviescope train`, or set MOVIESCOPE_ARTIFACTS / --artifacts)")
 
 
 class Predictor:
@@ -30,50 +59,52 @@ class Predictor:
         self.max_poster_pixels = max_poster_pixels
 
     @classmethod
-    def from_dir(cls, root: Path, device: str = "cpu", **kwargs) -> "Predictor":
+    def from_dir(cls, root: Path, device: str = "cpu", warm_up: bool = True, **kwargs: Any) -> "Predictor":
+        check_artifact_dir(root)
         predictor = cls(load_artifacts(root, device=device), **kwargs)
-        predictor.warm_up()
+        if warm_up:
+            predictor.warm_up()
         return predictor
 
     def warm_up(self) -> None:
-        """Load lazily-built parts (backbones) now, so the first request does not pay for them."""
-        for encoder in self.artifacts.encoders.values():
-            encoder.feature_key()
+        """One prediction on a generated bundle, so the first request pays for nothing: it loads
+        the CNN backbones and pays the first-call costs (librosa's JIT compilation, xgboost, ...)."""
+        with tempfile.TemporaryDirectory(prefix="moviescope-warmup-") as tmp:
+            self.predict(_sample_bundle(Path(tmp)))
 
     def predict(self, bundle: Bundle) -> dict:
         timings: dict[str, float] = {}
-        start = time.perf_counter()
-        with torch.inference_mode():
-            raw = self._decode(bundle, timings)
-            scores = self._score(raw, timings)
+        with _timed(timings, "total"), torch.inference_mode():
+            with _timed(timings, "decode"):
+                decoded = self._decode_media(bundle)
+            scores = self._score(bundle, decoded, timings)
             with _timed(timings, "fusion"):
                 fused = self._fuse(scores)
-        timings["total"] = (time.perf_counter() - start) * 1000
         return self._response(fused, scores, timings)
 
-    def _decode(self, bundle: Bundle, timings: dict) -> dict:
-        raw = {}
-        with _timed(timings, "decode"):
-            info = probe(bundle.trailer, self.limits) if bundle.trailer else None
-            for modality, encoder in self.artifacts.encoders.items():
-                if not encoder.has_input(bundle):
-                    continue
-                if modality == "poster":
-                    raw[modality] = encoder.load_input(bundle, max_pixels=self.max_poster_pixels)
-                elif modality in DECODED_MODALITIES:
-                    raw[modality] = encoder.load_input(bundle, info)
-        for modality, encoder in self.artifacts.encoders.items():
-            if modality not in DECODED_MODALITIES and encoder.has_input(bundle):
-                raw[modality] = encoder.load_input(bundle)
-        return {m: r for m, r in raw.items() if r is not None}
+    def _decode_media(self, bundle: Bundle) -> dict[str, Any]:
+        """Decoded inputs of the present media modalities; a trailer without a soundtrack has no audio."""
+        info = probe(bundle.trailer, self.limits) if bundle.trailer else None
+        decoded = {modality: self._load(encoder, bundle, info)
+                   for modality, encoder in self.artifacts.encoders.items()
+                   if modality in MEDIA_MODALITIES and encoder.has_input(bundle)}
+        return {modality: raw for modality, raw in decoded.items() if raw is not None}
 
-    def _score(self, raw: dict, timings: dict) -> dict[str, np.ndarray]:
+    def _load(self, encoder: Encoder, bundle: Bundle, info: MediaInfo | None) -> Any:
+        if encoder.modality == "poster":
+            return encoder.load_input(bundle, max_pixels=self.max_poster_pixels)
+        return encoder.load_input(bundle, info)
+
+    def _score(self, bundle: Bundle, decoded: dict[str, Any], timings: dict) -> dict[str, np.ndarray]:
+        """Each present modality's (13,) scores."""
         scores = {}
         for modality, encoder in self.artifacts.encoders.items():
-            if modality not in raw:
+            present = modality in decoded if modality in MEDIA_MODALITIES else encoder.has_input(bundle)
+            if not present:
                 continue
             with _timed(timings, modality):
-                features = encoder.embed(raw[modality])
+                raw = decoded[modality] if modality in decoded else encoder.load_input(bundle)
+                features = encoder.embed(raw)
                 if features is not None:
                     scores[modality] = check_proba(encoder.predict_features([features]))[0]
         return scores
@@ -86,10 +117,9 @@ class Predictor:
                 stacked[0, k] = scores[modality]
         return fusion.predict(stacked)[0]
 
-    def _response(self, fused: np.ndarray, scores: dict, timings: dict) -> dict:
-        thresholds = self.artifacts.thresholds
+    def _response(self, fused: np.ndarray, scores: dict[str, np.ndarray], timings: dict) -> dict:
         genres = [{"genre": g, "score": float(s), "predicted": bool(s >= t)}
-                  for g, s, t in zip(GENRES, fused, thresholds, strict=True)]
+                  for g, s, t in zip(GENRES, fused, self.artifacts.thresholds, strict=True)]
         genres.sort(key=lambda item: -item["score"])
         modalities = list(self.artifacts.fusion.modalities)
         return {
@@ -102,8 +132,20 @@ class Predictor:
         }
 
 
+def _sample_bundle(directory: Path) -> Bundle:
+    """A one-second clip with a soundtrack (ffmpeg's test sources, built-in codecs), a poster, a plot."""
+    trailer, poster = directory / "sample.mp4", directory / "sample.png"
+    sources = ["-f", "lavfi", "-i", "testsrc2=size=64x64:rate=10", "-f", "lavfi", "-i", "sine=frequency=440"]
+    codecs = ["-c:v", "mpeg4", "-c:a", "aac"]
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", *sources, "-t", "1", *codecs, str(trailer)],
+                   check=True, capture_output=True, timeout=60)
+    Image.new("RGB", (32, 48), (120, 40, 40)).save(poster)
+    return Bundle(id="sample", trailer=trailer, poster=poster, plot="A quiet town keeps a secret.",
+                  metadata=Metadata(year=2000, runtime_min=100))
+
+
 @contextmanager
-def _timed(timings: dict, name: str):
+def _timed(timings: dict[str, float], name: str):
     start = time.perf_counter()
     try:
         yield
@@ -115,16 +157,15 @@ def predict_cli(args) -> None:
     """`moviescope predict`: the same JSON as the endpoint, through the same Predictor."""
     from training.train import resolve_device
 
-    metadata = _argument_text(args.metadata, "--metadata")
-    bundle = Bundle(
-        id="cli", trailer=args.trailer, poster=args.poster, plot=_argument_text(args.plot, "--plot"),
-        metadata=Metadata.model_validate_json(metadata) if metadata else None,
-    )
-    predictor = Predictor.from_dir(args.artifacts, device=resolve_device(args.device))
+    bundle = Bundle(id="cli", trailer=args.trailer, poster=args.poster,
+                    plot=_argument_text(args.plot, "--plot"),
+                    metadata=parse_metadata(_argument_text(args.metadata, "--metadata")))
+    predictor = Predictor.from_dir(args.artifacts, device=resolve_device(args.device), warm_up=False)
     print(json.dumps(predictor.predict(bundle), indent=2))
 
 
 def _argument_text(value: str | None, flag: str) -> str | None:
+    """The value itself, or the contents of FILE for `@FILE`."""
     if value is None or not value.startswith("@"):
         return value
     path = Path(value[1:])

@@ -1,4 +1,4 @@
-"""Response models (they document the API in /docs)."""
+"""Response models: they shape the JSON and document the API in /docs."""
 
 import json
 
@@ -19,16 +19,21 @@ class PredictResponse(BaseModel):
     genres: list[GenreScore] = Field(description="all 13 genres, highest score first")
     modalities: dict[str, dict[str, float]] = Field(description="each present modality's own genre scores")
     used_modalities: list[str]
-    missing_modalities: list[str]
-    timings_ms: dict[str, float]
+    missing_modalities: list[str] = Field(description="absent parts; a trailer without sound has no audio")
+    timings_ms: dict[str, float] = Field(description="decode, each used modality, fusion and total")
+
+
+class ErrorResponse(BaseModel):
+    detail: str | list[dict] = Field(description="what is wrong (a list of problems for a malformed form)")
 
 
 class ModelInfo(BaseModel):
     model_version: str
     genres: list[str]
     thresholds: dict[str, float]
-    serving_models: dict[str, str]
-    fusion_weights: dict[str, dict[str, float]] = Field(description="per modality, per genre; sums to 1 per genre")
+    threshold_objective: str | None = None
+    serving_models: dict[str, str] = Field(description="modality -> the trained model serving it")
+    fusion_weights: dict[str, dict[str, float]] = Field(description="per modality, per genre; 1 per genre")
     contributions: dict[str, float] = Field(description="each modality's mean weight")
     evaluation: dict = Field(description="mAP / uAP / sAP per model on the test split, from training")
     profile: str | None = None
@@ -40,7 +45,18 @@ class ModelInfo(BaseModel):
         manifest = artifacts.manifest
         return cls(
             model_version=artifacts.version, genres=list(GENRES), thresholds=fusion["thresholds"],
-            serving_models=fusion["serving_models"], fusion_weights=fusion["learned"]["weights"],
-            contributions=fusion["contributions"], evaluation=manifest.get("evaluation", {}),
-            profile=manifest.get("profile"), created=manifest.get("created"),
+            threshold_objective=fusion.get("threshold_objective"), serving_models=fusion["serving_models"],
+            fusion_weights=fusion["learned"]["weights"], contributions=fusion["contributions"],
+            evaluation=manifest.get("evaluation", {}), profile=manifest.get("profile"),
+            created=manifest.get("created"),
         )
+
+
+ERRORS = {
+    401: "missing or wrong API key (only when MOVIESCOPE_API_KEY is set)",
+    413: "an upload is larger than its limit",
+    415: "not an accepted video (MP4, MOV, MKV, WebM, AVI) or image (JPEG, PNG, WebP)",
+    422: "a corrupt, truncated or out-of-limits file, or invalid metadata (the message names the field)",
+    503: "models still loading, or too many requests in flight (see Retry-After)",
+}
+ERROR_RESPONSES = {status: {"model": ErrorResponse, "description": text} for status, text in ERRORS.items()}

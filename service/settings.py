@@ -1,32 +1,47 @@
 """All service settings, from MOVIESCOPE_* environment variables (command-line flags override)."""
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.media import MediaLimits
+
+MB = 1 << 20
+# room in a request body for the plot, the metadata and the multipart framing
+FORM_SLACK_MB = 1.0
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOVIESCOPE_", extra="ignore")
 
     artifacts: Path = Field(Path("artifacts"), description="trained artifact directory")
-    host: str = "127.0.0.1"
+    host: str = Field("127.0.0.1", description="bind address; loopback unless told otherwise")
     port: int = Field(8000, ge=1, le=65535)
-    device: str = Field("auto", pattern="^(auto|cpu|cuda)$")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     api_key: str | None = Field(None, description="when set, /v1/* requires 'Authorization: Bearer <key>'")
     max_trailer_mb: float = Field(300, gt=0)
     max_poster_mb: float = Field(20, gt=0)
     max_plot_chars: int = Field(20_000, gt=0)
-    max_in_flight: int = Field(4, ge=0, description="requests being predicted at once; more get 503")
+    max_in_flight: int = Field(4, ge=0, description="predictions at once; more get 503 + Retry-After")
     max_duration_s: float = Field(4 * 3600, gt=0)
     max_width: int = Field(7680, gt=0)
     max_height: int = Field(4320, gt=0)
     max_poster_pixels: int = Field(40_000_000, gt=0)
     decode_timeout_s: float = Field(120, gt=0)
     tmp_dir: Path | None = Field(None, description="where uploads are staged (default: the system temp dir)")
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest acceptable request body: both files at their limits plus the form fields."""
+        return int((self.max_trailer_mb + self.max_poster_mb + FORM_SLACK_MB) * MB)
 
     def media_limits(self) -> MediaLimits:
         return MediaLimits(max_duration_s=self.max_duration_s, max_width=self.max_width,

@@ -1,40 +1,71 @@
-"""Streaming multipart uploads to a per-request temporary directory, with size limits.
+"""Uploads: size limits, and staging files in a per-request temporary directory.
 
-The body is never held in memory: each file is copied chunk by chunk and refused (413)
-as soon as it passes its limit. The directory is removed however the request ends.
+The body is never held in memory. Three limits apply, from the cheapest:
+- `RejectLargeBodies`: a Content-Length above the total limit gets 413 before a byte is read;
+- the route's `max_body_size` (FastAPI) stops a body, chunked or not, once it passes the total;
+- `save_upload` copies one file chunk by chunk and stops (413) once it passes that file's limit.
+The request's directory is removed however the request ends (success, error, disconnect).
 """
 
-import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import HTTPException, UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from service.settings import MB
 
 CHUNK = 1 << 20
-MB = 1 << 20
 
 
 @asynccontextmanager
 async def request_dir(root: Path | None) -> AsyncIterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="moviescope-req-", dir=root))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="moviescope-req-", dir=root, ignore_cleanup_errors=True) as path:
+        yield Path(path)
 
 
 async def save_upload(upload: UploadFile, directory: Path, name: str, limit_mb: float) -> Path:
-    """Copy `upload` to directory/name; 413 once it exceeds `limit_mb`. The suffix is kept for humans only."""
-    suffix = Path(upload.filename or "").suffix.lower()[:8]
-    target = directory / f"{name}{suffix}"
+    """Copy `upload` to directory/name(.suffix); 413 as soon as it passes `limit_mb`.
+
+    The directory is the request's own, so a fixed name is unique, and error messages say
+    "trailer.mp4: ..." rather than a random temporary name. The suffix is for humans only:
+    decoding trusts the content, never the name.
+    """
+    suffix = Path(upload.filename or "").suffix.lower()
+    target = directory / f"{name}{suffix if suffix[1:].isalnum() and len(suffix) <= 6 else ''}"
     limit, written = int(limit_mb * MB), 0
-    with target.open("wb") as out:
-        while chunk := await upload.read(CHUNK):
-            written += len(chunk)
-            if written > limit:
-                raise HTTPException(413, f"{name}: upload exceeds the limit of {limit_mb:g} MB")
-            out.write(chunk)
-    await upload.close()
+    try:
+        with target.open("xb") as out:
+            while chunk := await upload.read(CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise HTTPException(413, f"{name}: upload exceeds the limit of {limit_mb:g} MB")
+                await run_in_threadpool(out.write, chunk)
+    finally:
+        await upload.close()
     return target
+
+
+class RejectLargeBodies:
+    """ASGI middleware: 413 at once when the declared Content-Length is above `max_bytes`."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, paths: Iterable[str]):
+        self.app = app
+        self.max_bytes = max_bytes
+        self.paths = frozenset(paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in self.paths and self._too_large(scope):
+            detail = f"request body exceeds the limit of {self.max_bytes / MB:g} MB"
+            await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _too_large(self, scope: Scope) -> bool:
+        declared = Headers(scope=scope).get("content-length", "")
+        return declared.isdigit() and int(declared) > self.max_bytes

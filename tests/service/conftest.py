@@ -1,3 +1,9 @@
+"""A real uvicorn server on a free loopback port, and the extra media the service tests need.
+
+`tiny_artifacts` (trained once per session) and `media_dir` (good and bad media) come from
+tests/conftest.py.
+"""
+
 import os
 import socket
 import subprocess
@@ -8,6 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+API_KEY = "s3cret"
+# limits of the shared server: small, so that oversized uploads are cheap to make
+LIMITS = {"MAX_TRAILER_MB": "1", "MAX_POSTER_MB": "0.5", "MAX_WIDTH": "640", "MAX_HEIGHT": "480",
+          "MAX_DURATION_S": "60"}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -16,35 +27,54 @@ def free_port() -> int:
 
 
 class Server:
-    """A real uvicorn process on a loopback port."""
+    """`python -m uvicorn --factory service.app:create_app`, configured by MOVIESCOPE_* variables only."""
 
     def __init__(self, artifacts: Path, tmp_dir: Path, **env: str):
-        self.tmp_dir = tmp_dir
-        self.artifacts = artifacts
-        tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.artifacts, self.tmp_dir = artifacts, tmp_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        environment = {**os.environ, "MOVIESCOPE_ARTIFACTS": str(artifacts), "MOVIESCOPE_TMP_DIR": str(tmp_dir),
-                       "MOVIESCOPE_DEVICE": "cpu", "MOVIESCOPE_LOG_LEVEL": "warning", **env}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
-            env=environment,
-        )
-        self._wait_ready()
+        key = env.get("MOVIESCOPE_API_KEY")
+        self.headers = {"Authorization": f"Bearer {key}"} if key else {}
+        environment = {**os.environ, "MOVIESCOPE_ARTIFACTS": str(artifacts),
+                       "MOVIESCOPE_TMP_DIR": str(tmp_dir), "MOVIESCOPE_DEVICE": "cpu",
+                       "MOVIESCOPE_LOG_LEVEL": "warning", **env}
+        self.log = tmp_dir.parent / f"server-{self.port}.log"
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app",
+                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+                env=environment, stdout=log, stderr=subprocess.STDOUT,
+            )
 
-    def _wait_ready(self, timeout: float = 120) -> None:
+    def wait_ready(self, timeout: float = 180) -> "Server":
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}")
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log.read_text()}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
+                    return self
             except httpx.TransportError:
                 pass
             time.sleep(0.3)
-        raise TimeoutError("server did not become ready")
+        raise TimeoutError(f"server not ready after {timeout} s:\n{self.log.read_text()}")
+
+    def predict(self, trailer: Path | None = None, poster: Path | None = None, plot: str | None = None,
+                metadata: str | None = None, headers: dict | None = None) -> httpx.Response:
+        files = {}
+        for field, path in (("trailer", trailer), ("poster", poster)):
+            if path is not None:
+                files[field] = (path.name, path.read_bytes(), "application/octet-stream")
+        data = {k: v for k, v in {"plot": plot, "metadata": metadata}.items() if v is not None}
+        return httpx.post(f"{self.url}/v1/predict", files=files, data=data, timeout=120,
+                          headers=self.headers if headers is None else headers)
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        headers = kwargs.pop("headers", self.headers)
+        return httpx.get(f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
+
+    def leftovers(self) -> list[Path]:
+        return list(self.tmp_dir.iterdir()) if self.tmp_dir.exists() else []
 
     def stop(self) -> None:
         self.process.terminate()
@@ -52,11 +82,46 @@ class Server:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tiny_artifacts, tmp_path_factory):
-    srv = Server(tiny_artifacts, tmp_path_factory.mktemp("uploads"), MOVIESCOPE_MAX_TRAILER_MB="1",
-                 MOVIESCOPE_MAX_POSTER_MB="0.5")
-    yield srv
-    srv.stop()
+    """The shared server: API key set, small upload and media limits."""
+    srv = Server(tiny_artifacts, tmp_path_factory.mktemp("server") / "uploads", MOVIESCOPE_API_KEY=API_KEY,
+                 **{f"MOVIESCOPE_{k}": v for k, v in LIMITS.items()})
+    try:
+        yield srv.wait_ready()
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    """start_server(artifacts, **env) -> a Server (not yet ready); stopped after the test."""
+    started: list[Server] = []
+
+    def start(artifacts: Path, **env: str) -> Server:
+        started.append(Server(artifacts, tmp_path / f"uploads-{len(started)}", **env))
+        return started[-1]
+
+    yield start
+    for srv in started:
+        srv.stop()
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True, timeout=120,
+                   capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def limit_media(tmp_path_factory) -> Path:
+    """Videos beyond the shared server's limits: too wide, too long; and files beyond the size limits."""
+    root = tmp_path_factory.mktemp("limit-media")
+    tiny = ["-c:v", "mpeg4", "-q:v", "31"]
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x64:rate=5", "-t", "1", *tiny, str(root / "wide.mp4"))
+    ffmpeg("-f", "lavfi", "-i", "color=c=gray:size=32x32:rate=1", "-t", "90", *tiny, str(root / "long.mp4"))
+    (root / "big.mp4").write_bytes(os.urandom(1024 * 1024 + 10))
+    (root / "big.png").write_bytes(os.urandom(600 * 1024))
+    return root
