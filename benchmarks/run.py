@@ -175,7 +175,8 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
             if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
     raise RuntimeError("the service did not become ready")
 
 
