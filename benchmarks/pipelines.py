@@ -50,7 +50,7 @@ def floor_ms(artifacts: Artifacts, bundle: Bundle, repeats: int = 3) -> dict[str
     with torch.inference_mode():
         for modality, raw in decoded.items():
             encoder = enc[modality]
-            parts[f"forward_{modality}"] = best_of(lambda: encoder.predict_features([encoder.embed(raw)]), repeats)
+            parts[f"forward_{modality}"] = best_of(lambda e=encoder, x=raw: e.predict_features([e.embed(x)]), repeats)
     parts["total"] = sum(parts.values())
     return parts
 

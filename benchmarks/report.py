@@ -9,18 +9,18 @@ def write_markdown(r: dict, path: Path) -> None:
     m, t, s = r["machine"], r["training"], r["service"]
     lines = [
         "# Benchmarks", "",
-        f"Run {r['started']} on {m['cores']} cores, {m['cpu']}, GPU: {m['gpu']} (torch {m['torch']}, "
-        f"{m['torch_threads']} threads). Produced by `make bench` (`python -m benchmarks.run`); raw numbers in "
-        "`benchmarks/results/latest.json`.", "",
+        (f"Run {r['started']} on {m['cores']} cores, {m['cpu']}, GPU: {m['gpu']} (torch {m['torch']}, "
+         f"{m['torch_threads']} threads). Produced by `make bench` (`python -m benchmarks.run`); raw numbers in "
+         "`benchmarks/results/latest.json`."), "",
         f"Targets: {TARGETS}.", "",
         "## Prediction latency (reference bundle: 120 s 1280x720 H.264 trailer + poster + plot + metadata)", "",
         "| measure | ms | ratio |", "|---|---|---|",
         f"| service p50 over HTTP ({s['requests']} requests after warm-up) | {s['latency_ms']['p50']:.0f} | |",
         f"| service p95 | {s['latency_ms']['p95']:.0f} | |",
-        f"| floor (same model: sampled-frame decode + audio extraction + one forward pass each) | "
-        f"{r['floor_ms']['total']:.0f} | p50 / floor = **{r['ratios']['p50_over_floor']:.2f}x** |",
-        f"| authors' style (1 fps JPEGs on disk, CNN frame by frame, librosa load) | "
-        f"{r['authors_style_ms']['total']:.0f} | authors / p50 = **{r['ratios']['authors_over_p50']:.1f}x** |",
+        (f"| floor (same model: sampled-frame decode + audio extraction + one forward pass each) | "
+         f"{r['floor_ms']['total']:.0f} | p50 / floor = **{r['ratios']['p50_over_floor']:.2f}x** |"),
+        (f"| authors' style (1 fps JPEGs on disk, CNN frame by frame, librosa load) | "
+         f"{r['authors_style_ms']['total']:.0f} | authors / p50 = **{r['ratios']['authors_over_p50']:.1f}x** |"),
         "", "Per stage (service, median ms): " + ", ".join(f"{k} {v:.0f}" for k, v in s["stages_ms_median"].items()),
         "", "Floor parts (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in r["floor_ms"].items()),
         "", "Authors' style parts (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in r["authors_style_ms"].items()),
@@ -29,7 +29,7 @@ def write_markdown(r: dict, path: Path) -> None:
     for clients, row in s["throughput"].items():
         lines.append(f"| {clients} | {row['requests_per_minute']:.1f} | {row['requests']} | {row['errors']} |")
     lines += [
-        "", "## Training (`moviescope synth --n {0}` then `moviescope train`, default CPU profile)".format(t["n_movies"]), "",
+        "", f"## Training (`moviescope synth --n {t['n_movies']}` then `moviescope train`, default CPU profile)", "",
         f"- synth: {t['synth_s']:.0f} s; train (features + all models + fusion + report): {t['train_s']:.0f} s",
         "- stages (s): " + ", ".join(f"{k} {v:.0f}" for k, v in t["stages_s"].items()),
         f"- video feature extraction: {t['trailers_per_minute']:.0f} trailers/min (the `model video` stage, "

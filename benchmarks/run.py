@@ -182,7 +182,7 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def _cli(*args) -> None:

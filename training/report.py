@@ -6,12 +6,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.metrics import precision_recall_curve  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import precision_recall_curve
 
-from models.base import atomic_path, write_json_atomic  # noqa: E402
-from models.genres import GENRES  # noqa: E402
+from models.base import atomic_path, write_json_atomic
+from models.genres import GENRES
 
 SHORT = {"Animation": "Anim.", "Biography": "Bio.", "Thriller": "Thrill.", "Romance": "Rom.",
          "Fantasy": "Fant.", "Mystery": "Myst.", "Comedy": "Com."}
