@@ -1,0 +1,102 @@
+"""MetadataEncoder on tiny made-up catalogues where fields decide the labels."""
+
+import json
+
+import numpy as np
+import pytest
+
+from models.bundle import Bundle, Metadata
+from models.genres import GENRE_INDEX, N_GENRES, multi_hot_matrix
+from models.metadata import MetadataEncoder
+
+
+def catalogue(n: int, seed: int) -> tuple[list[Bundle], np.ndarray]:
+    """Action: long and expensive; Comedy: rated PG; Drama: French; every movie is Thriller."""
+    rng = np.random.default_rng(seed)
+    bundles, genres = [], []
+    for i in range(n):
+        action, comedy, drama = rng.random(3) < 0.4
+        meta = Metadata(
+            year=int(rng.integers(1980, 2020)),
+            runtime_min=float(140 if action else 95) + rng.normal(0, 5),
+            budget_usd=float(1e8 if action else 1e7) * rng.uniform(0.5, 2),
+            content_rating="PG" if comedy else str(rng.choice(["R", "PG-13"])),
+            language="French" if drama else "English",
+            country="Narnia" if i == 0 else "USA",  # seen once: below the vocabulary's minimum count
+            imdb_score=None if i % 7 == 0 else float(rng.uniform(4, 8)),
+            num_voted_users=int(rng.integers(100, 10**6)),
+        )
+        bundles.append(Bundle(id=f"m{i}", metadata=meta))
+        genres.append([g for g, on in (("Action", action), ("Comedy", comedy), ("Drama", drama)) if on]
+                      + ["Thriller"])
+    return bundles, multi_hot_matrix(genres)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return catalogue(80, seed=0), catalogue(30, seed=1), catalogue(40, seed=2)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    (bundles, y), (val, y_val), _ = data
+    encoder = MetadataEncoder(n_estimators=40, early_stopping_rounds=10)
+    assert encoder.fit(bundles, y, val, y_val) is encoder
+    return encoder
+
+
+def test_has_input():
+    assert not MetadataEncoder().has_input(Bundle(id="none"))
+    assert MetadataEncoder().has_input(Bundle(id="empty", metadata=Metadata()))
+
+
+def test_predict_proba_shape_range_and_learning(fitted, data):
+    *_, (test, y_test) = data
+    proba = fitted.predict_proba(test)
+    assert proba.shape == (len(test), N_GENRES) and proba.dtype == np.float32
+    assert ((proba >= 0) & (proba <= 1)).all()
+    for genre in ("Action", "Comedy", "Drama"):
+        j = GENRE_INDEX[genre]
+        assert proba[y_test[:, j] == 1, j].mean() > proba[y_test[:, j] == 0, j].mean() + 0.3
+
+
+def test_constant_genres_score_their_training_prior(fitted, data):
+    *_, (test, _) = data
+    proba = fitted.predict_proba(test)
+    unseen = [j for g, j in GENRE_INDEX.items() if g not in ("Action", "Comedy", "Drama", "Thriller")]
+    assert (proba[:, unseen] == 0).all()
+    assert (proba[:, GENRE_INDEX["Thriller"]] == 1).all()
+    assert set(fitted.boosters_) == {"Action", "Comedy", "Drama"}
+
+
+def test_vocabulary_keeps_frequent_values_only(fitted):
+    assert fitted.categories_["country"] == ["USA"]
+    assert set(fitted.categories_["content_rating"]) == {"PG", "PG-13", "R"}
+
+
+def test_missing_and_unknown_fields_still_predict(fitted):
+    odd = [Bundle(id="empty", metadata=Metadata()),
+           Bundle(id="new", metadata=Metadata(content_rating="NC-17", language="Klingon", country="Mars"))]
+    proba = fitted.predict_proba(odd)
+    assert proba.shape == (2, N_GENRES) and np.isfinite(proba).all()
+
+
+def test_save_load_gives_identical_probabilities(fitted, data, tmp_path):
+    *_, (test, _) = data
+    fitted.save(tmp_path / "metadata")
+    for path in (tmp_path / "metadata").glob("xgb-*.json"):
+        json.loads(path.read_text())  # XGBoost's own JSON, no pickle
+    assert not list((tmp_path / "metadata").glob(".*"))  # no temporary files left behind
+    again = MetadataEncoder.load(tmp_path / "metadata")
+    assert again.get_params() == fitted.get_params()
+    assert np.array_equal(again.predict_proba(test), fitted.predict_proba(test))
+
+
+def test_early_stopping_keeps_only_the_used_rounds(fitted):
+    assert all(b.num_boosted_rounds() <= 40 for b in fitted.boosters_.values())
+
+
+def test_fit_without_validation(data):
+    (bundles, y), *_ = data
+    encoder = MetadataEncoder(n_estimators=5).fit(bundles, y)
+    assert all(b.num_boosted_rounds() == 5 for b in encoder.boosters_.values())
