@@ -15,7 +15,7 @@ from models.backbones import Backbone, load_backbone, normalise
 from models.base import Encoder, load_torch_state, save_torch_state
 from models.bundle import Bundle
 from models.genres import N_GENRES
-from models.image import load_image
+from models.image import DEFAULT_MAX_PIXELS, load_image
 from models.torch_fit import FitSettings, Standardise, fit_module, predict_proba
 
 WEIGHTS = "head.pt"
@@ -47,8 +47,8 @@ class PosterEncoder(Encoder):
     def has_input(self, bundle: Bundle) -> bool:
         return bundle.poster is not None
 
-    def load_input(self, bundle: Bundle, media_info=None) -> np.ndarray:
-        image = load_image(bundle.poster).resize((self.image_size, self.image_size))
+    def load_input(self, bundle: Bundle, media_info=None, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+        image = load_image(bundle.poster, max_pixels).resize((self.image_size, self.image_size))
         return np.array(image, dtype=np.uint8)
 
     def embed(self, pixels: np.ndarray) -> np.ndarray:
