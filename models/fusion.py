@@ -6,8 +6,10 @@ a modality. Both fusions use only what is present and renormalise over it:
 - MeanFusion: the average of present modalities' probabilities (the paper's "Score Fusion").
 - LearnedFusion: per-genre, per-modality non-negative weights (softmax of a per-modality
   term plus a per-genre deviation, shrunk towards equal weights because the validation
-  split is small), averaging logits; then a per-genre scale and bias calibrate the result
-  so scores compare across genres (helps uAP/sAP). Fit by minimising binary cross-entropy
+  split is small) average the probabilities; then a per-genre scale and bias on the
+  logit of that average calibrate it so scores compare across genres (helps uAP/sAP).
+  Averaging probabilities rather than logits keeps one over-confident modality from
+  deciding a genre; on the synthetic benchmark it ranked clearly better. Fit by minimising binary cross-entropy
   on the validation split. `weights_` reads as each modality's contribution per genre.
 
 A movie with no modality at all gets the fallback scores (the training prior).
@@ -52,7 +54,7 @@ class LearnedFusion:
     def fit(self, scores: np.ndarray, y: np.ndarray) -> "LearnedFusion":
         _check(scores, self.modalities)
         keep = present_mask(scores).any(axis=1)
-        logits, mask = _as_logits(scores[keep])
+        probs, mask = _as_probs(scores[keep])
         target = torch.as_tensor(y[keep], dtype=torch.float64)
         n_mod = len(self.modalities)
         params = {
@@ -65,7 +67,7 @@ class LearnedFusion:
 
         def closure():
             optimiser.zero_grad()
-            loss = self._loss(params, logits, mask, target)
+            loss = self._loss(params, probs, mask, target)
             loss.backward()
             return loss
 
@@ -76,8 +78,8 @@ class LearnedFusion:
             self.bias_ = params["bias"].numpy().copy()
         return self
 
-    def _loss(self, params, logits, mask, target):
-        fused = _combine(_weights(params), logits, mask)
+    def _loss(self, params, probs, mask, target):
+        fused = _logit(_combine(_weights(params), probs, mask))
         z = fused * params["log_scale"].exp() + params["bias"]
         bce = torch.nn.functional.binary_cross_entropy_with_logits(z, target)
         penalty = self.shrink_modality * params["modality"].pow(2).mean() + self.shrink_genre * params["genre"].pow(2).mean()
@@ -85,9 +87,9 @@ class LearnedFusion:
 
     def predict(self, scores: np.ndarray) -> np.ndarray:
         _check(scores, self.modalities)
-        logits, mask = _as_logits(scores)
+        probs, mask = _as_probs(scores)
         with torch.no_grad():
-            fused = _combine(torch.as_tensor(self.weights_), logits, mask)
+            fused = _logit(_combine(torch.as_tensor(self.weights_), probs, mask))
             z = fused * torch.as_tensor(self.scale_) + torch.as_tensor(self.bias_)
             proba = torch.sigmoid(z).numpy()
         none = ~mask.numpy().any(axis=1)
@@ -140,17 +142,21 @@ def _weights(params) -> torch.Tensor:
     return torch.softmax(params["modality"] + params["genre"], dim=0)
 
 
-def _combine(weights: torch.Tensor, logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Weighted mean of the present modalities' logits, weights renormalised per movie."""
+def _combine(weights: torch.Tensor, probs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Weighted mean of the present modalities' probabilities, weights renormalised per movie."""
     w = weights.unsqueeze(0) * mask.unsqueeze(2)  # (n, m, g)
     total = w.sum(dim=1).clamp_min(1e-12)
-    return (w * logits).sum(dim=1) / total
+    return (w * probs).sum(dim=1) / total
 
 
-def _as_logits(scores: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+def _logit(p: torch.Tensor) -> torch.Tensor:
+    p = p.clamp(EPS, 1 - EPS)
+    return torch.log(p / (1 - p))
+
+
+def _as_probs(scores: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     mask = present_mask(scores)
-    p = np.clip(np.nan_to_num(scores, nan=0.5), EPS, 1 - EPS)
-    return torch.as_tensor(np.log(p / (1 - p))), torch.as_tensor(mask, dtype=torch.float64)
+    return torch.as_tensor(np.nan_to_num(scores, nan=0.5)), torch.as_tensor(mask, dtype=torch.float64)
 
 
 def _check(scores: np.ndarray, modalities: list[str]) -> None:
