@@ -30,14 +30,24 @@ def write_markdown(r: dict, path: Path) -> None:
         lines.append(f"| {clients} | {row['requests_per_minute']:.1f} | {row['requests']} | {row['errors']} |")
     lines += [
         "", f"## Training (`moviescope synth --n {t['n_movies']}` then `moviescope train`, default CPU profile)", "",
-        f"- synth: {t['synth_s']:.0f} s; train (features + all models + fusion + report): {t['train_s']:.0f} s",
-        "- stages (s): " + ", ".join(f"{k} {v:.0f}" for k, v in t["stages_s"].items()),
-        f"- video feature extraction: {t['trailers_per_minute']:.0f} trailers/min (the `model video` stage, "
-        "which includes fitting its head)" if t["trailers_per_minute"] else "- video feature extraction: n/a",
-        f"- re-training everything from the feature cache: {t['retrain_from_cache_s']:.0f} s",
-        f"- re-fitting the fusion and thresholds from cached features alone: {t['refit_fusion_s']:.1f} s",
+        *_training_lines(t),
         "", "## Memory", "",
         f"- service peak RSS with all models loaded, after the runs above: {s['peak_rss_mb']:.0f} MB",
-        f"- training job peak RSS: {t['train_peak_rss_mb']:.0f} MB", "",
+        f"- training job peak RSS: {t['train_peak_rss_mb']:.0f} MB" if "train_peak_rss_mb" in t else "", "",
     ]
     path.write_text("\n".join(lines))
+
+
+def _training_lines(t: dict) -> list[str]:
+    lines = []
+    if t.get("reused"):
+        lines.append("- reused an existing artifact (`--reuse`): stage times below are the ones it recorded")
+    else:
+        lines += [f"- synth: {t['synth_s']:.0f} s; train (features + all models + fusion + report): {t['train_s']:.0f} s",
+                  f"- re-training everything from the feature cache: {t['retrain_from_cache_s']:.0f} s"]
+    lines.append("- stages (s): " + ", ".join(f"{k} {v:.0f}" for k, v in t["stages_s"].items()))
+    if t.get("trailers_per_minute"):
+        lines.append(f"- video stage throughput: {t['trailers_per_minute']:.0f} trailers/min (feature extraction "
+                     "plus fitting its head)")
+    lines.append(f"- re-fitting the fusion and thresholds from cached features alone: {t['refit_fusion_s']:.1f} s")
+    return lines
