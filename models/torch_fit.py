@@ -1,11 +1,14 @@
 """One small training loop for every torch head: Adam, binary cross-entropy, early stopping.
 
 The model kept is the epoch with the best validation micro-AP (the paper's selection
-rule); without a validation set it trains for the full number of epochs.
+rule); without a validation set it trains for the full number of epochs. Inputs are
+either one tensor (items along the first axis) or, for variable-length items, a list
+plus a `collate` function that turns a list of items into a batch tensor.
 """
 
 import copy
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +16,12 @@ import torch
 from sklearn.metrics import average_precision_score
 from torch import nn
 
+from models.genres import N_GENRES
+
 log = logging.getLogger(__name__)
+
+Inputs = torch.Tensor | Sequence
+Collate = Callable[[list], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -26,25 +34,32 @@ class FitSettings:
     seed: int = 0
 
 
-def fit_module(module: nn.Module, X: torch.Tensor, Y: torch.Tensor, X_val: torch.Tensor | None,
-               Y_val: torch.Tensor | None, settings: FitSettings, device: str = "cpu") -> nn.Module:
-    """Train `module` (inputs -> 13 logits) in place and return it with its best weights loaded."""
+def fit_module(module: nn.Module, X: Inputs, Y, X_val: Inputs | None = None, Y_val=None,
+               settings: FitSettings = FitSettings(), device: str = "cpu",
+               collate: Collate | None = None) -> nn.Module:
+    """Train `module` (a batch -> (batch, 13) logits) in place; return it in eval mode with its best weights.
+
+    The batch order and dropout are seeded from `settings.seed`; seed the module's construction
+    yourself (torch.manual_seed before building it) for its initial weights to repeat too.
+    """
     torch.manual_seed(settings.seed)
     module.to(device)
+    Y = torch.as_tensor(np.asarray(Y), dtype=torch.float32)
+    has_val = X_val is not None and Y_val is not None and len(X_val) > 0
     optimiser = torch.optim.Adam(module.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     loss_fn = nn.BCEWithLogitsLoss()
-    generator = torch.Generator().manual_seed(settings.seed)
+    order = torch.Generator().manual_seed(settings.seed)
     best_score, best_state, since_best = -1.0, None, 0
     for epoch in range(settings.epochs):
         module.train()
-        for idx in torch.randperm(len(X), generator=generator).split(settings.batch_size):
+        for idx in torch.randperm(len(Y), generator=order).split(settings.batch_size):
             optimiser.zero_grad()
-            loss = loss_fn(module(X[idx].to(device)), Y[idx].to(device))
+            loss = loss_fn(module(_batch(X, idx, collate).to(device)), Y[idx].to(device))
             loss.backward()
             optimiser.step()
-        if X_val is None or len(X_val) == 0:
+        if not has_val:
             continue
-        score = _micro_ap(Y_val, predict_proba(module, X_val, device, settings.batch_size))
+        score = micro_ap(Y_val, predict_proba(module, X_val, device, settings.batch_size, collate))
         if score > best_score + 1e-6:
             best_score, best_state, since_best = score, copy.deepcopy(module.state_dict()), 0
         else:
@@ -57,15 +72,32 @@ def fit_module(module: nn.Module, X: torch.Tensor, Y: torch.Tensor, X_val: torch
     return module.eval()
 
 
-def predict_proba(module: nn.Module, X: torch.Tensor, device: str = "cpu", batch_size: int = 64) -> np.ndarray:
+def predict_logits(module: nn.Module, X: Inputs, device: str = "cpu", batch_size: int = 64,
+                   collate: Collate | None = None) -> torch.Tensor:
+    """(n, 13) float32 logits on the CPU, computed in batches in eval mode."""
     module.eval()
+    chunks = []
     with torch.inference_mode():
-        chunks = [torch.sigmoid(module(X[i:i + batch_size].to(device))).cpu() for i in range(0, len(X), batch_size)]
-    return torch.cat(chunks).numpy().astype(np.float32) if chunks else np.zeros((0, 13), dtype=np.float32)
+        for start in range(0, len(X), batch_size):
+            idx = torch.arange(start, min(start + batch_size, len(X)))
+            chunks.append(module(_batch(X, idx, collate).to(device)).float().cpu())
+    return torch.cat(chunks) if chunks else torch.zeros((0, N_GENRES))
+
+
+def predict_proba(module: nn.Module, X: Inputs, device: str = "cpu", batch_size: int = 64,
+                  collate: Collate | None = None) -> np.ndarray:
+    """(n, 13) float32 sigmoid probabilities."""
+    return torch.sigmoid(predict_logits(module, X, device, batch_size, collate)).numpy()
+
+
+def micro_ap(y_true, proba: np.ndarray) -> float:
+    """Micro-averaged AP (every movie-genre pair pooled); 0 when there is no positive at all."""
+    y_true = np.asarray(y_true)
+    return float(average_precision_score(y_true, proba, average="micro")) if y_true.any() else 0.0
 
 
 class Standardise(nn.Module):
-    """Feature scaling learned from the training set, saved with the weights (buffers)."""
+    """Feature scaling over the last axis, learned from the training set and saved with the weights (buffers)."""
 
     def __init__(self, dim: int):
         super().__init__()
@@ -75,13 +107,14 @@ class Standardise(nn.Module):
     def fit(self, X: torch.Tensor) -> "Standardise":
         flat = X.reshape(-1, X.shape[-1]).float()
         self.mean.copy_(flat.mean(dim=0))
-        self.std.copy_(flat.std(dim=0).clamp_min(1e-4))
+        self.std.copy_(flat.std(dim=0).nan_to_num(1.0).clamp_min(1e-4))
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x.float() - self.mean) / self.std
 
 
-def _micro_ap(y: torch.Tensor, proba: np.ndarray) -> float:
-    y = y.numpy()
-    return float(average_precision_score(y, proba, average="micro")) if y.any() else 0.0
+def _batch(X: Inputs, idx: torch.Tensor, collate: Collate | None) -> torch.Tensor:
+    if collate is not None:
+        return collate([X[i] for i in idx.tolist()])
+    return X[idx]

@@ -1,0 +1,78 @@
+"""The poster encoder on a few tiny JPEGs made with Pillow."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from models.bundle import Bundle
+from models.genres import N_GENRES
+from models.media import UnsupportedMediaError
+from models.poster import PosterEncoder
+
+TINY = {"image_size": 32, "epochs": 3, "hidden": 16}
+N_STATS = 30
+
+
+@pytest.fixture(scope="module")
+def posters(tmp_path_factory) -> list[Bundle]:
+    root = tmp_path_factory.mktemp("posters")
+    bundles = []
+    for i, colour in enumerate([(200, 30, 30), (30, 30, 200), (20, 160, 40), (230, 230, 60), (10, 10, 10)]):
+        image = Image.new("RGB", (40 + 8 * i, 60), colour)
+        ImageDraw.Draw(image).ellipse([5, 5, 30, 30 + 5 * i], fill=(255 - colour[0], 128, 255 - colour[2]))
+        path = root / f"p{i}.jpg"
+        image.save(path, quality=90)
+        bundles.append(Bundle(id=f"p{i}", poster=path))
+    return bundles
+
+
+@pytest.fixture(scope="module")
+def labels(posters) -> np.ndarray:
+    y = (np.random.default_rng(0).random((len(posters), N_GENRES)) < 0.3).astype(np.float32)
+    y[np.arange(len(posters)), np.arange(len(posters))] = 1.0
+    return y
+
+
+@pytest.fixture(scope="module")
+def fitted(posters, labels) -> PosterEncoder:
+    encoder = PosterEncoder(**TINY)
+    assert encoder.fit(posters, labels, posters[:2], labels[:2]) is encoder
+    return encoder
+
+
+def test_features_are_float16_backbone_plus_stats(fitted, posters):
+    features = fitted.features(posters[0])
+    assert features.shape == (512 + N_STATS,) and features.dtype == np.float16 and np.isfinite(features).all()
+
+
+def test_predict_proba_shape_dtype_range(fitted, posters):
+    proba = fitted.predict_proba(posters)
+    assert proba.shape == (len(posters), N_GENRES) and proba.dtype == np.float32
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert np.allclose(fitted.predict_proba(posters[1:2])[0], proba[1], atol=1e-6)
+
+
+def test_save_load_gives_identical_probabilities(fitted, posters, tmp_path):
+    fitted.save(tmp_path / "poster")
+    again = PosterEncoder.load(tmp_path / "poster")
+    assert again.get_params() == fitted.get_params()
+    assert np.array_equal(again.predict_proba(posters), fitted.predict_proba(posters))
+
+
+def test_fitting_on_cached_features_needs_no_backbone_and_repeats(fitted, posters, labels):
+    features = [fitted.features(b) for b in posters]
+    first = PosterEncoder(**TINY).fit_features(features, labels)
+    second = PosterEncoder(**TINY).fit_features(features, labels)
+    assert first._backbone is None
+    assert np.array_equal(first.predict_features(features), second.predict_features(features))
+
+
+def test_has_input_false_without_a_poster():
+    assert not PosterEncoder(**TINY).has_input(Bundle(id="no-poster", plot="a plot"))
+
+
+def test_a_non_image_poster_is_refused(tmp_path):
+    path = tmp_path / "poster.jpg"
+    path.write_text("not an image")
+    with pytest.raises(UnsupportedMediaError):
+        PosterEncoder(**TINY).load_input(Bundle(id="bad", poster=path))

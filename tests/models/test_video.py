@@ -1,0 +1,154 @@
+"""The video encoder on tiny real trailers, and the shared torch training loop (models.torch_fit)."""
+
+import numpy as np
+import pytest
+import torch
+from media_fixtures import make_video
+from torch import nn
+
+from models import torch_fit, video
+from models.bundle import Bundle
+from models.genres import N_GENRES
+from models.media import probe
+from models.torch_fit import FitSettings, fit_module, micro_ap, predict_proba
+from models.video import VideoEncoder
+
+TINY = {"frame_size": 32, "n_frames": 4, "epochs": 3, "hidden": (16, 8), "conv_channels": 8}
+N_STATS = 31  # image_stats (30) + frame change (1)
+
+
+def random_labels(n: int, seed: int = 0) -> np.ndarray:
+    y = (np.random.default_rng(seed).random((n, N_GENRES)) < 0.3).astype(np.float32)
+    y[np.arange(n), np.arange(n) % N_GENRES] = 1.0  # every movie has a genre
+    return y
+
+
+@pytest.fixture(scope="module")
+def trailers(tmp_path_factory) -> list[Bundle]:
+    root = tmp_path_factory.mktemp("trailers")
+    sizes = [(64, 48), (48, 64), (64, 64), (96, 48)]
+    return [Bundle(id=f"t{i}", trailer=make_video(root / f"t{i}.mp4", duration=2, size=size, audio=False, rate=8))
+            for i, size in enumerate(sizes)]
+
+
+@pytest.fixture(scope="module")
+def features(trailers) -> list[np.ndarray]:
+    encoder = VideoEncoder(**TINY)
+    return [encoder.features(b) for b in trailers]
+
+
+@pytest.fixture(scope="module", params=video.POOLINGS)
+def fitted(request, trailers) -> VideoEncoder:
+    encoder = VideoEncoder(**TINY, pooling=request.param)
+    assert encoder.fit(trailers, random_labels(len(trailers)), trailers[:2], random_labels(2, seed=1)) is encoder
+    return encoder
+
+
+def test_features_are_float16_frames_by_backbone_plus_stats(features):
+    assert all(f.shape == (4, 512 + N_STATS) and f.dtype == np.float16 for f in features)
+    assert all(np.isfinite(f).all() for f in features)
+
+
+def test_load_input_uses_the_given_media_info(trailers, monkeypatch):
+    info = probe(trailers[0].trailer)
+    monkeypatch.setattr(video, "probe", lambda path: pytest.fail("probed a second time"))
+    frames = VideoEncoder(**TINY).load_input(trailers[0], info)
+    assert frames.shape == (4, 32, 32, 3) and frames.dtype == np.uint8
+
+
+def test_predict_proba_shape_dtype_range(fitted, trailers):
+    proba = fitted.predict_proba(trailers)
+    assert proba.shape == (len(trailers), N_GENRES) and proba.dtype == np.float32
+    assert ((proba >= 0) & (proba <= 1)).all()
+
+
+def test_save_load_gives_identical_probabilities(fitted, trailers, tmp_path):
+    fitted.save(tmp_path / "video")
+    again = VideoEncoder.load(tmp_path / "video")
+    assert again.get_params() == fitted.get_params() and again.pooling == fitted.pooling
+    assert np.array_equal(again.predict_proba(trailers), fitted.predict_proba(trailers))
+
+
+def test_has_input_false_without_a_trailer():
+    assert not VideoEncoder(**TINY).has_input(Bundle(id="no-trailer", plot="a plot"))
+
+
+def test_fitting_on_cached_features_needs_no_backbone_and_repeats(features):
+    y = random_labels(len(features))
+    first = VideoEncoder(**TINY, pooling="tempconv").fit_features(features, y)
+    second = VideoEncoder(**TINY, pooling="tempconv").fit_features(features, y)
+    assert first._backbone is None and second._backbone is None
+    assert np.array_equal(first.predict_features(features), second.predict_features(features))
+
+
+def test_unknown_pooling_is_refused(features):
+    with pytest.raises(ValueError, match="pooling"):
+        VideoEncoder(**TINY, pooling="lstm").fit_features(features, random_labels(len(features)))
+
+
+# ---- models.torch_fit -------------------------------------------------------------------
+def separable(n: int, seed: int, flip: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 10, generator=g)
+    y = (x @ torch.randn(10, N_GENRES, generator=torch.Generator().manual_seed(99)) > 0.5).float()
+    return x, (1 - y if flip else y)
+
+
+def test_fit_module_learns_separable_data():
+    torch.manual_seed(0)
+    x, y = separable(160, seed=1)
+    x_val, y_val = separable(60, seed=2)
+    module = fit_module(nn.Linear(10, N_GENRES), x, y, x_val, y_val, FitSettings(lr=0.05, epochs=40, patience=5))
+    assert micro_ap(y_val, predict_proba(module, x_val)) > 0.9
+    assert not module.training
+
+
+def test_early_stopping_restores_the_best_epoch(monkeypatch):
+    """Validation labels inverted: training makes validation worse, so it stops after `patience` epochs."""
+    scores = []
+
+    def recording(y_true, proba):
+        scores.append(micro_ap(y_true, proba))
+        return scores[-1]
+
+    monkeypatch.setattr(torch_fit, "micro_ap", recording)
+    torch.manual_seed(0)
+    x, y = separable(160, seed=1)
+    x_val, y_val = separable(60, seed=2, flip=True)
+    settings = FitSettings(lr=0.05, epochs=50, patience=3)
+    module = fit_module(nn.Linear(10, N_GENRES), x, y, x_val, y_val, settings)
+    best = int(np.argmax(scores))
+    assert len(scores) == best + 1 + settings.patience < settings.epochs
+    assert micro_ap(y_val, predict_proba(module, x_val)) == pytest.approx(scores[best])
+
+
+def test_without_validation_it_runs_every_epoch():
+    calls = []
+    module = nn.Linear(10, N_GENRES)
+    module.register_forward_hook(lambda m, i, o: calls.append(m.training))
+    x, y = separable(50, seed=1)
+    fit_module(module, x, y, settings=FitSettings(epochs=4, batch_size=16))
+    assert sum(calls) == 4 * 4  # 4 epochs of ceil(50 / 16) batches
+
+
+def test_variable_length_inputs_with_a_collate_function():
+    class MeanPool(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.out = nn.Linear(3, N_GENRES)
+
+        def forward(self, batch):  # (batch, frames, 3) zero-padded, plus the lengths in the last column
+            lengths = batch[:, 0, 3:]
+            return self.out(batch[:, :, :3].sum(dim=1) / lengths)
+
+    def collate(items):
+        padded = nn.utils.rnn.pad_sequence(items, batch_first=True)
+        lengths = torch.tensor([len(i) for i in items], dtype=torch.float32)
+        return torch.cat([padded, lengths[:, None, None].expand(-1, padded.shape[1], 1)], dim=2)
+
+    g = torch.Generator().manual_seed(0)
+    items = [torch.randn(int(k), 3, generator=g) for k in torch.randint(1, 6, (20,), generator=g)]
+    y = torch.from_numpy(random_labels(20))
+    module = fit_module(MeanPool(), items, y, items[:5], y[:5], FitSettings(epochs=3, batch_size=8), collate=collate)
+    proba = predict_proba(module, items, batch_size=7, collate=collate)
+    assert proba.shape == (20, N_GENRES) and proba.dtype == np.float32
