@@ -11,6 +11,7 @@ import json
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -83,11 +84,15 @@ class Predictor:
         return self._response(fused, scores, timings)
 
     def _decode_media(self, bundle: Bundle) -> dict[str, Any]:
-        """Decoded inputs of the present media modalities; a trailer without a soundtrack has no audio."""
+        """Decoded inputs of the present media modalities; a trailer without a soundtrack has no audio.
+
+        The decodes run side by side: they wait on ffmpeg subprocesses or Pillow, not on Python."""
         info = probe(bundle.trailer, self.limits) if bundle.trailer else None
-        decoded = {modality: self._load(encoder, bundle, info)
-                   for modality, encoder in self.artifacts.encoders.items()
+        present = {modality: encoder for modality, encoder in self.artifacts.encoders.items()
                    if modality in MEDIA_MODALITIES and encoder.has_input(bundle)}
+        with ThreadPoolExecutor(max(1, len(present))) as pool:
+            pending = {modality: pool.submit(self._load, encoder, bundle, info) for modality, encoder in present.items()}
+        decoded = {modality: future.result() for modality, future in pending.items()}
         return {modality: raw for modality, raw in decoded.items() if raw is not None}
 
     def _load(self, encoder: Encoder, bundle: Bundle, info: MediaInfo | None) -> Any:

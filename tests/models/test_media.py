@@ -1,5 +1,6 @@
 """models.media: probing, keyframe sampling, audio extraction, and refusal of hostile uploads."""
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from media_fixtures import (
     make_audio,
     make_image,
     make_video,
+    run_ffmpeg,
     truncate_copy,
     write_ffconcat,
     write_hls_playlist,
@@ -64,6 +66,13 @@ def reference_frame(path: Path, time_s: float) -> np.ndarray:
                           "-frames:v", "1", "-vf", f"scale={SIZE[0]}:{SIZE[1]}", "-f", "rawvideo",
                           "-pix_fmt", "rgb24", "pipe:1"], capture_output=True, check=True, timeout=30).stdout
     return np.frombuffer(out, np.uint8).reshape(SIZE[1], SIZE[0], 3)
+
+
+def decode_every_frame(path: Path) -> np.ndarray:
+    out = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(path), "-vf", f"scale={SIZE[0]}:{SIZE[1]}",
+                          "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"], capture_output=True, check=True,
+                         timeout=30).stdout
+    return np.frombuffer(out, np.uint8).reshape(-1, SIZE[1], SIZE[0], 3)
 
 
 def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
@@ -125,21 +134,58 @@ def record_commands(monkeypatch) -> list[list[str]]:
     return commands
 
 
-def test_keyframes_only_when_there_are_enough(files, monkeypatch):
+def seek_count(commands: list[list[str]]) -> int:
+    return sum(cmd.count("-ss") for cmd in commands)
+
+
+def test_enough_keyframes_are_decoded_alone_by_seeking(files, monkeypatch):
     info = probe(files["mp4"])  # keyframes at 0, 1 and 2 s
     commands = record_commands(monkeypatch)
     frames = sample_frames(files["mp4"], info, 3, SIZE)
-    assert len(commands) == 1 and "-skip_frame" in commands[0]  # no second, full decode
+    assert commands[0][0] == "ffprobe" and "packet=pts_time,flags" in commands[0]  # the keyframe index
+    assert seek_count(commands) == 3 and all("-ss" in cmd for cmd in commands[1:])  # no full decode
     for frame, keyframe_time in zip(frames, (0.0, 1.0, 2.0), strict=True):
         assert mean_abs_diff(frame, reference_frame(files["mp4"], keyframe_time)) < 1
     assert min(mean_abs_diff(a, b) for i, a in enumerate(frames) for b in frames[i + 1:]) > 5
+
+
+@pytest.mark.parametrize("extra, suffix", [
+    (["-bf", "3", "-preset", "veryfast"], ".mp4"),  # B-frames: presentation times lag decode times
+    (["-output_ts_offset", "7"], ".mkv"),  # the stream starts at 7 s, not 0
+    (["-x264-params", "open-gop=1", "-bf", "2", "-preset", "veryfast"], ".mkv"),  # leading frames
+])
+def test_seeks_land_on_the_chosen_keyframes(tmp_path, extra, suffix):
+    path = tmp_path / f"clip{suffix}"
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10", "-t", "4", "-c:v", "libx264",
+               "-pix_fmt", "yuv420p", "-g", "10", "-keyint_min", "10", *extra, str(path))
+    info = probe(path)
+    frames = sample_frames(path, info, 4, SIZE)
+    every_frame = decode_every_frame(path)
+    for frame, keyframe_index in zip(frames, (0, 10, 20, 30), strict=True):  # targets 0.5, 1.5, 2.5, 3.5 s
+        assert mean_abs_diff(frame, every_frame[keyframe_index]) < 1
+
+
+def test_a_time_between_keyframes_gives_the_frame_shown_then(files):
+    path = files["mp4"].resolve()  # 10 fps, keyframes at 0, 1 and 2 s: the seek lands on 1 s, 3 frames early
+    frames = media._decode_at_times(path, path.name, probe(path), np.array([1.3]), SIZE, media.DEFAULT_LIMITS)
+    assert mean_abs_diff(frames[0], decode_every_frame(path)[13]) < 1
+
+
+def test_many_frames_are_split_between_processes(files, monkeypatch):
+    path = files["avi_mjpeg"]  # every frame is a keyframe: 10 of them
+    commands = record_commands(monkeypatch)
+    frames = sample_frames(path, probe(path), 10, SIZE)
+    decoders = [cmd for cmd in commands if cmd[0] == "ffmpeg"]
+    assert len(decoders) == media.SEEK_PROCESSES and seek_count(decoders) == 10
+    every_frame = decode_every_frame(path)
+    assert all(mean_abs_diff(frame, every_frame[k]) < 1 for k, frame in enumerate(frames))  # all ten, in order
 
 
 def test_long_gop_falls_back_to_one_full_decode(files, monkeypatch):
     info = probe(files["one_keyframe"])  # a single keyframe: too few for 3 frames
     commands = record_commands(monkeypatch)
     frames = sample_frames(files["one_keyframe"], info, 3, SIZE)
-    assert len(commands) == 2 and "-skip_frame" not in commands[1]
+    assert len(commands) == 2 and seek_count(commands) == 0  # the keyframe index, then one full decode
     assert frames.flags.writeable
     for frame, target in zip(frames, (0.5, 1.5, 2.5), strict=True):  # centres of three 1 s segments
         assert mean_abs_diff(frame, reference_frame(files["one_keyframe"], target)) < 1
@@ -238,6 +284,15 @@ def test_timeouts(files):
         sample_frames(files["mp4"], info, 3, SIZE, tiny)
     with pytest.raises(InvalidMediaError, match="timed out"):
         extract_audio(files["mp4"], info, 8000, limits=tiny)
+
+
+def test_decoding_keeps_the_limits_the_file_was_probed_under(files):
+    """The service probes with its own limits; the encoders' decodes must obey them too."""
+    info = dataclasses.replace(probe(files["mp4"]), limits=MediaLimits(timeout_s=0.005))
+    with pytest.raises(InvalidMediaError, match="timed out"):
+        sample_frames(files["mp4"], info, 3, SIZE)
+    with pytest.raises(InvalidMediaError, match="timed out"):
+        extract_audio(files["mp4"], info, 8000)
 
 
 def test_bad_arguments(files):
