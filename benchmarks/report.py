@@ -1,8 +1,23 @@
-"""BENCHMARKS.md from a results dict (benchmarks/results/latest.json)."""
+"""BENCHMARKS.md from a results dict (benchmarks/results/latest.json), then benchmarks/NOTES.md (kept by hand:
+why a target is missed and what would close it, and what the numbers do not say)."""
 
 from pathlib import Path
 
-TARGETS = "p50 within 1.3x of the floor; at least 5x faster than the authors' style; service peak RSS < 2.5 GB; fusion re-fit < 10 s"
+NOTES = Path(__file__).resolve().parent / "NOTES.md"
+
+
+def targets(r: dict) -> list[tuple[str, str, bool]]:
+    """(target, measured, met) for each goal of the benchmark issue."""
+    ratios, service, training = r["ratios"], r["service"], r["training"]
+    return [
+        ("prediction p50 within 1.3x of the floor", f"{ratios['p50_over_floor']:.2f}x",
+         ratios["p50_over_floor"] <= 1.3),
+        ("at least 5x faster than the authors' pipeline style", f"{ratios['authors_over_p50']:.1f}x",
+         ratios["authors_over_p50"] >= 5),
+        ("service peak RSS under 2.5 GB", f"{service['peak_rss_mb'] / 1024:.2f} GB", service["peak_rss_mb"] < 2560),
+        ("re-fitting fusion from cached features under 10 s", f"{training['refit_fusion_s']:.1f} s",
+         training["refit_fusion_s"] < 10),
+    ]
 
 
 def write_markdown(r: dict, path: Path) -> None:
@@ -10,9 +25,10 @@ def write_markdown(r: dict, path: Path) -> None:
     lines = [
         "# Benchmarks", "",
         (f"Run {r['started']} on {m['cores']} cores, {m['cpu']}, GPU: {m['gpu']} (torch {m['torch']}, "
-         f"{m['torch_threads']} threads). Produced by `make bench` (`python -m benchmarks.run`); raw numbers in "
-         "`benchmarks/results/latest.json`."), "",
-        f"Targets: {TARGETS}.", "",
+         f"{m['torch_threads']} threads). Produced by `make bench` (`python benchmarks/run.py`) in one run; raw "
+         "numbers in `benchmarks/results/latest.json`."), "",
+        "| target | measured | |", "|---|---|---|",
+        *(f"| {goal} | {value} | {'met' if met else '**missed**'} |" for goal, value, met in targets(r)), "",
         "## Prediction latency (reference bundle: 120 s 1280x720 H.264 trailer + poster + plot + metadata)", "",
         "| measure | ms | ratio |", "|---|---|---|",
         f"| service p50 over HTTP ({s['requests']} requests after warm-up) | {s['latency_ms']['p50']:.0f} | |",
@@ -31,11 +47,24 @@ def write_markdown(r: dict, path: Path) -> None:
     lines += [
         "", f"## Training (`moviescope synth --n {t['n_movies']}` then `moviescope train`, default CPU profile)", "",
         *_training_lines(t),
+        "", *_evaluation_lines(t.get("evaluation")),
         "", "## Memory", "",
         f"- service peak RSS with all models loaded, after the runs above: {s['peak_rss_mb']:.0f} MB",
         f"- training job peak RSS: {t['train_peak_rss_mb']:.0f} MB" if "train_peak_rss_mb" in t else "", "",
     ]
-    path.write_text("\n".join(lines))
+    notes = NOTES.read_text() if NOTES.is_file() else ""
+    path.write_text("\n".join(lines) + ("\n" + notes if notes else ""))
+
+
+def _evaluation_lines(evaluation: dict | None) -> list[str]:
+    if not evaluation:
+        return []
+    lines = [f"Test-split quality of the trained models ({evaluation['n_movies']} movies):", "",
+             "| model | mAP | uAP | sAP |", "|---|---|---|---|"]
+    rows = {**evaluation["rows"], "prior (genre frequencies)": evaluation["prior"]}
+    for name, row in rows.items():
+        lines.append(f"| {name} | {row['map']:.3f} | {row['micro_ap']:.3f} | {row['samples_ap']:.3f} |")
+    return lines
 
 
 def _training_lines(t: dict) -> list[str]:

@@ -1,20 +1,23 @@
 """Benchmarks: training cost, prediction latency against its floor and against the authors' style,
 throughput, memory. Writes benchmarks/results/latest.json and BENCHMARKS.md. Nothing here is a test.
 
-    python -m benchmarks.run [--n 300] [--requests 12] [--workdir runs/bench]
+    make bench    (or, after the README's setup: .venv/bin/python benchmarks/run.py [--n 300] [--requests 12])
 """
 
 import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as a script: `python benchmarks/run.py`
+    sys.path.insert(0, str(ROOT))
 
 import httpx
 import torch
@@ -23,8 +26,6 @@ from benchmarks.pipelines import authors_style_ms, floor_ms
 from benchmarks.report import write_markdown
 from models.artifacts import load_artifacts
 from training.dataset import load_dataset
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
@@ -58,10 +59,8 @@ def training(work: Path, n: int) -> dict:
     data, artifacts, cache = work / "data", work / "artifacts", work / "cache"
     result = {"n_movies": n, "synth_s": _timed_cli("synth", "--out", data, "--n", str(n), "--seed", "0")}
     start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    _cli("train", "--data", data, "--out", artifacts, "--cache", cache, "--device", "auto")
+    result["train_peak_rss_mb"] = _cli("train", "--data", data, "--out", artifacts, "--cache", cache, "--device", "auto")
     result["train_s"] = time.perf_counter() - start
-    result["train_peak_rss_mb"] = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     manifest = json.loads((artifacts / "manifest.json").read_text())
     result["stages_s"] = manifest["timings_s"]
     result["evaluation"] = manifest["evaluation"]
@@ -197,8 +196,14 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def _cli(*args) -> None:
-    subprocess.run([sys.executable, "-m", "service.cli", "-q", *map(str, args)], check=True)
+def _cli(*args) -> float:
+    """Run a moviescope command; returns its peak RSS in MB (that process alone, from wait4)."""
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "-q", *map(str, args)])
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args)
+    return usage.ru_maxrss / 1024
 
 
 def _timed_cli(*args) -> float:
