@@ -26,7 +26,8 @@ def write_markdown(r: dict, path: Path) -> None:
         "# Benchmarks", "",
         (f"Run {r['started']} on {m['cores']} cores, {m['cpu']}, GPU: {m['gpu']} (torch {m['torch']}, "
          f"{m['torch_threads']} threads). Produced by `make bench` (`python benchmarks/run.py`) in one run; raw "
-         "numbers in `benchmarks/results/latest.json`."), "",
+         "numbers in `benchmarks/results/latest.json`."
+         + (f" The whole run took {r['bench_wall_s'] / 60:.1f} min." if "bench_wall_s" in r else "")), "",
         "| target | measured | |", "|---|---|---|",
         *(f"| {goal} | {value} | {'met' if met else '**missed**'} |" for goal, value, met in targets(r)), "",
         "## Prediction latency (reference bundle: 120 s 1280x720 H.264 trailer + poster + plot + metadata)", "",
@@ -79,4 +80,8 @@ def _training_lines(t: dict) -> list[str]:
         lines.append(f"- video stage throughput: {t['trailers_per_minute']:.0f} trailers/min (feature extraction "
                      "plus fitting its head)")
     lines.append(f"- re-fitting the fusion and thresholds from cached features alone: {t['refit_fusion_s']:.1f} s")
+    if "evaluate" in t:
+        e = t["evaluate"]
+        lines.append(f"- `moviescope evaluate` on the test split without the cache ({e['n_movies']} movies, every "
+                     f"modality decoded and embedded): {e['wall_s']:.0f} s, {e['movies_per_minute']:.0f} movies/min")
     return lines
