@@ -8,6 +8,7 @@ absent from every movie has null metrics and `"missing": true`.
 """
 
 import logging
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -125,12 +126,15 @@ def run_evaluation(data, artifacts_dir, split: str, out, cache_dir=None, device:
     if not movies:
         raise ValueError(f"{Path(data) / 'movies.jsonl'}: split {split!r} has no movie")
     artifacts = load_artifacts(artifacts_dir, device=device, all_models=True)
-    cache = FeatureCache(cache_dir)
     val = dataset.split("val") if split != "val" else movies
     modalities_of = {n: spec["modality"] for n, spec in artifacts.manifest["models"].items()}
     train_share = dict(zip(GENRES, map(float, artifacts.fusion.fallback), strict=True))
+    # without a cache directory, a temporary one still lets the two video models share one decode per movie
+    with tempfile.TemporaryDirectory(prefix="moviescope-features-") as scratch:
+        cache = FeatureCache(cache_dir or scratch)
+        scores, val_scores = score_artifacts(artifacts, movies, cache), score_artifacts(artifacts, val, cache)
     report, predictions = build_report(
-        split, movies, score_artifacts(artifacts, movies, cache), score_artifacts(artifacts, val, cache),
+        split, movies, scores, val_scores,
         labels(val), artifacts.fusion, artifacts.serving, artifacts.thresholds, train_share, modalities_of,
     )
     write_report(Path(out), report, predictions)

@@ -5,6 +5,7 @@ import logging
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -95,6 +96,29 @@ def test_evaluate_with_every_poster_removed(tiny_dataset, tiny_artifacts, tmp_pa
     learned = next(r for r in report["rows"] if r["name"] == "all (learned)")
     assert learned["map"] is not None and not learned["missing"]
     assert "poster (missing)" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_evaluate_without_cache_decodes_each_trailer_once(tiny_dataset, tiny_artifacts, tmp_path, monkeypatch):
+    """fastVideo and TempConv share their features: one frame decode per movie, not one per model."""
+    from models import video
+
+    decoded = []
+    real_sample_frames = video.sample_frames
+
+    def counting_sample_frames(path, *args, **kwargs):
+        decoded.append(path)
+        return real_sample_frames(path, *args, **kwargs)
+
+    monkeypatch.setattr(video, "sample_frames", counting_sample_frames)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    report = run_evaluation(tiny_dataset, tiny_artifacts, "test", tmp_path / "report")
+    assert len(decoded) == len(set(decoded)) == report["n_movies"] + _n_val(tiny_dataset)
+    assert not list(tmp_path.glob("moviescope-features-*"))  # the scratch cache is removed
+
+
+def _n_val(dataset_dir) -> int:
+    rows = [json.loads(line) for line in (dataset_dir / "movies.jsonl").read_text().splitlines()]
+    return sum(r.get("split") == "val" for r in rows)
 
 
 def test_cli_names_the_file_and_line_of_bad_rows(tmp_path):
