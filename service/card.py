@@ -68,6 +68,7 @@ def _synthetic_seed(predictions: Path) -> int | None:
 def serving_models(artifacts: Artifacts) -> dict[str, dict[str, Any]]:
     """modality -> the serving model's name, parameters and, for CNN-based ones, its backbone weights."""
     specs = artifacts.manifest.get("models") or {}
+    recorded = _dict(artifacts.manifest.get("backbones"))  # backbone name -> facts, where a manifest has them
     out = {}
     for modality, name in artifacts.serving.items():
         spec = specs.get(name) or {}
@@ -76,7 +77,8 @@ def serving_models(artifacts: Artifacts) -> dict[str, dict[str, Any]]:
         backbone = getattr(encoder, "backbone", None)
         if isinstance(backbone, str):
             # the loaded encoder already holds its backbone (checked against training at load)
-            entry["backbone"] = {"name": backbone, **encoder.feature_identity(), **_dict(spec.get("backbone"))}
+            entry["backbone"] = {"name": backbone, **encoder.feature_identity(), **_dict(recorded.get(backbone)),
+                                 **_dict(spec.get("backbone"))}
         out[modality] = entry
     return out
 

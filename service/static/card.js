@@ -35,14 +35,14 @@
       : el("p", {}, `Trained on the dataset “${data.root_name ?? "unknown"}”.`));
   }
 
+  // name, whether the weights are pretrained, then whatever else the artifact records (checksums...)
   function backboneText(backbone) {
     if (!isObject(backbone)) return "–";
-    const weights = backbone.pretrained === true ? "ImageNet weights" : backbone.pretrained === false
+    const weights = backbone.pretrained === true ? "pretrained (ImageNet) weights" : backbone.pretrained === false
       ? "no pretrained weights (seeded random initialisation)" : "";
-    const checksum = backbone.weights_sha256 || backbone.sha256;
-    return [backbone.name, weights, checksum ? `SHA-256 ${checksum}` : "",
-            backbone.backbone_fingerprint ? `fingerprint ${backbone.backbone_fingerprint}` : ""]
-      .filter(Boolean).join("; ");
+    const others = Object.entries(backbone).filter(([k, v]) => !["name", "pretrained"].includes(k) &&
+      ["string", "number"].includes(typeof v)).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`);
+    return [backbone.name, weights, ...others].filter(Boolean).join("; ");
   }
 
   function renderModels(card) {

@@ -2,11 +2,12 @@
 
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from models.bundle import Metadata
-from service.card import training_data
+from service.card import serving_models, training_data
 
 
 @pytest.mark.parametrize("path", ["/", "/model"])
@@ -87,3 +88,21 @@ def test_a_manifest_that_says_so_is_believed(tmp_path):
     declared = {"synthetic": {"seed": 3, "n": 1000}}
     assert training_data(declared, tmp_path / "absent.jsonl")["synthetic"] == {"seed": 3, "n": 1000}
     assert training_data({"synthetic": False}, synthetic_ids)["synthetic"] is None
+
+
+def test_backbone_facts_a_manifest_adds_are_passed_on():
+    class VideoStub:
+        backbone = "resnet18"
+
+        def feature_identity(self):
+            return {"pretrained": True, "backbone_fingerprint": "f00"}
+
+    artifacts = SimpleNamespace(
+        manifest={"models": {"v": {"modality": "video", "params": {"n_frames": 4}}, "t": {"modality": "text"}},
+                  "backbones": {"resnet18": {"weights_sha256": "ab12"}}},
+        serving={"video": "v", "text": "t"}, models={"v": VideoStub(), "t": object()})
+    models = serving_models(artifacts)
+    assert models["video"]["backbone"] == {"name": "resnet18", "pretrained": True, "backbone_fingerprint": "f00",
+                                           "weights_sha256": "ab12"}
+    assert models["video"]["params"] == {"n_frames": 4} and models["text"]["params"] == {}
+    assert "backbone" not in models["text"]
