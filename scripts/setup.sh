@@ -8,6 +8,8 @@ want_apt=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || want_apt+=(ffmpeg)
 if [[ "${1:-}" == "--dev" ]]; then
     command -v docker-compose >/dev/null || want_apt+=(docker-compose)
+    # the page's browser tests drive Debian's chromium (Playwright, no browser download)
+    command -v chromium >/dev/null || want_apt+=(chromium)
 fi
 if ((${#want_apt[@]})); then
     echo "setup: installing ${want_apt[*]} with apt-get"

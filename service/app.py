@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from models.bundle import Bundle, Metadata
 from models.media import MediaError, UnsupportedMediaError
 from service.metrics import Metrics, MetricsMiddleware
+from service.pages import add_pages
 from service.predictor import MetadataError, Predictor, check_artifact_dir, parse_metadata
 from service.schemas import ERROR_RESPONSES, ModelInfo, PredictResponse
 from service.settings import Settings
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings, app.state.metrics = settings, Metrics()
     app.state.predictor, app.state.busy = None, 0
     _add_routes(app, settings)
+    add_pages(app, api_dependencies=[Authorised])
     app.add_middleware(RejectLargeBodies, max_bytes=settings.max_body_bytes, paths=[PREDICT])
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, routes=[r.path for r in app.routes])
     app.add_exception_handler(MediaError, _media_error)

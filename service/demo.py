@@ -60,6 +60,7 @@ def _serve(artifacts: Path, port: int) -> None:
         f"    -F trailer=@{data / movie['trailer']} \\\n"
         f"    -F poster=@{data / movie['poster']} \\\n"
         f"    -F plot={json.dumps(movie['plot'][:80] + '...')} \\\n"
-        f"    -F 'metadata={json.dumps(movie['metadata'])}'\n"
+        f"    -F 'metadata={json.dumps(movie['metadata'])}'\n\n"
+        f"or open http://127.0.0.1:{port}/ in a browser and upload the same files there.\n"
     )
     serve(artifacts=artifacts, port=port)

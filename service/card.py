@@ -1,0 +1,94 @@
+"""The model card's facts, read from the loaded artifact directory and nothing else.
+
+What the manifest or the report may gain or lose between versions (backbone checksums,
+ceiling rows, ...) is passed through as it is or left out, never guessed.
+"""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from models.artifacts import Artifacts
+
+REPORT_DIR = "report"
+# the report's plots, served by these fixed names only (training/report.py writes them)
+PLOTS = ("modality_map.png", "pr_curves.png")
+# ids written by training.synth.movie_id: "syn", the seed (3 digits or more), the index (5 digits)
+SYNTHETIC_ID = re.compile(r"syn(\d{3,})\d{5}")
+
+
+def model_card(artifacts: Artifacts) -> dict[str, Any]:
+    manifest = artifacts.manifest
+    report_dir = artifacts.root / REPORT_DIR
+    return {
+        "model_version": artifacts.version,
+        "created": manifest.get("created"),
+        "profile": manifest.get("profile"),
+        "seed": manifest.get("seed"),
+        "training_data": training_data(manifest.get("data") or {}, report_dir / "predictions.jsonl"),
+        "models": serving_models(artifacts),
+        "packages": manifest.get("packages") or {},
+        "report": _read_json(report_dir / "report.json"),
+        "plots": [name for name in PLOTS if (report_dir / name).is_file()],
+    }
+
+
+def training_data(data: dict[str, Any], predictions: Path) -> dict[str, Any]:
+    """The manifest's data facts, plus `synthetic`: {"seed": ...} for the synthetic benchmark, else None.
+
+    A manifest that records the benchmark itself (`data.synthetic`) is believed; otherwise the
+    ids of the evaluated movies tell, since only the generator names movies `syn<seed><index>`.
+    """
+    declared = data.get("synthetic")
+    if isinstance(declared, dict):
+        synthetic = declared
+    elif declared is False:
+        synthetic = None
+    else:
+        seed = _synthetic_seed(predictions)
+        synthetic = None if seed is None else {"seed": seed}
+    return {**data, "synthetic": synthetic}
+
+
+def _synthetic_seed(predictions: Path) -> int | None:
+    seeds = set()
+    try:
+        lines = predictions.read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        match = SYNTHETIC_ID.fullmatch(str(json.loads(line).get("id", ""))) if line.strip() else None
+        if match is None:
+            return None
+        seeds.add(int(match.group(1)))
+    return seeds.pop() if len(seeds) == 1 else None
+
+
+def serving_models(artifacts: Artifacts) -> dict[str, dict[str, Any]]:
+    """modality -> the serving model's name, parameters and, for CNN-based ones, its backbone weights."""
+    specs = artifacts.manifest.get("models") or {}
+    recorded = _dict(artifacts.manifest.get("backbones"))  # backbone name -> facts, where a manifest has them
+    out = {}
+    for modality, name in artifacts.serving.items():
+        spec = specs.get(name) or {}
+        entry = {**spec, "name": name, "params": spec.get("params") or {}}
+        encoder = artifacts.models.get(name)
+        backbone = getattr(encoder, "backbone", None)
+        if isinstance(backbone, str):
+            # the loaded encoder already holds its backbone (checked against training at load)
+            entry["backbone"] = {"name": backbone, **encoder.feature_identity(), **_dict(recorded.get(backbone)),
+                                 **_dict(spec.get("backbone"))}
+        out[modality] = entry
+    return out
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None

@@ -1,0 +1,166 @@
+// The upload page: send the bundle to /v1/predict (or /v1/explain when the server offers it),
+// show upload progress, then "scoring", then the genres, or a readable error.
+"use strict";
+
+(() => {
+  const PREDICT = "/v1/predict";
+  const EXPLAIN = "/v1/explain";
+  const $ = (id) => document.getElementById(id);
+  const el = ms.el;
+  const state = { explainOffered: false, model: null, modelKey: null };
+
+  // Once per page: does this server offer explanations? (Older servers: no /v1/explain.)
+  async function detectExplain() {
+    const spec = await ms.getJSON("/openapi.json");
+    state.explainOffered = Boolean(spec.status === 200 && spec.body && spec.body.paths && spec.body.paths[EXPLAIN]);
+    $("explain-choice").hidden = !state.explainOffered;
+  }
+
+  // Thresholds come from /v1/model. Asking it first also answers 401 / 503 before a long upload.
+  async function modelInfo(key, refresh) {
+    if (!refresh && state.model && state.modelKey === key) return state.model;
+    const answer = await ms.getJSON("/v1/model", key);
+    if (answer.status !== 200 || !answer.body) throw answer;
+    state.model = answer.body;
+    state.modelKey = key;
+    return state.model;
+  }
+
+  // -> the metadata JSON text, or null when no field is filled; throws a readable error for bad numbers
+  function collectMetadata() {
+    const metadata = {};
+    for (const input of $("metadata").querySelectorAll("input[data-key]")) {
+      const label = document.querySelector(`label[for="${input.id}"]`).textContent;
+      if (input.validity.badInput) throw { status: 422, title: `${label}: not a number.`, detail: "" };
+      const text = input.value.trim();
+      if (!text) continue;
+      metadata[input.dataset.key] = input.dataset.type ? Number(text) : text;
+    }
+    return Object.keys(metadata).length ? JSON.stringify(metadata) : null;
+  }
+
+  function formData(metadata) {
+    const data = new FormData();
+    data.append("trailer", $("trailer").files[0]);
+    if ($("poster").files.length) data.append("poster", $("poster").files[0]);
+    const plot = $("plot").value.trim();
+    if (plot) data.append("plot", plot);
+    if (metadata) data.append("metadata", metadata);
+    return data;
+  }
+
+  // XMLHttpRequest, not fetch: only it reports upload progress.
+  function upload(url, data, key) {
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", url);
+      for (const [name, value] of Object.entries(ms.authHeaders(key))) xhr.setRequestHeader(name, value);
+      xhr.upload.onprogress = (event) => {
+        if (event.lengthComputable) setStatus("Uploading…", (100 * event.loaded) / event.total);
+      };
+      xhr.upload.onload = () => setStatus("Scoring…", null);
+      xhr.onload = () => resolve({ status: xhr.status, body: ms.parseJSON(xhr.responseText),
+                                   retryAfter: xhr.getResponseHeader("Retry-After") });
+      xhr.onerror = () => resolve({ status: 0, body: null, retryAfter: null });
+      setStatus("Uploading…", 0);
+      xhr.send(data);
+    });
+  }
+
+  function setStatus(text, percent) {
+    const box = $("status");
+    box.hidden = false;
+    box.dataset.phase = percent === null ? "scoring" : "uploading";
+    $("status-text").textContent = text;
+    const bar = $("progress");
+    if (percent === null) bar.removeAttribute("value");  // indeterminate while the server scores
+    else bar.value = percent;
+  }
+
+  async function predict(key, metadata) {
+    const model = await modelInfo(key);
+    const explain = state.explainOffered && $("explain").checked;
+    let answer = await upload(explain ? EXPLAIN : PREDICT, formData(metadata), key);
+    if (explain && (answer.status === 404 || answer.status === 405)) {
+      state.explainOffered = false;  // the server no longer offers it: plain predictions from now on
+      $("explain-choice").hidden = true;
+      answer = await upload(PREDICT, formData(metadata), key);
+    }
+    if (answer.status !== 200 || !answer.body || !Array.isArray(answer.body.genres)) throw answer;
+    const current = answer.body.model_version === model.model_version ? model : await modelInfo(key, true);
+    return { result: answer.body, model: current };
+  }
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    $("error").hidden = true;
+    $("results").hidden = true;
+    if (!$("trailer").files.length) {
+      ms.showError($("error"), { status: 0, title: "Choose a trailer file first.", detail: "" });
+      $("trailer").focus();
+      return;
+    }
+    const key = $("api-key").value.trim();
+    ms.rememberKey(key, $("remember-key").checked);
+    $("submit").disabled = true;
+    try {
+      const { result, model } = await predict(key, collectMetadata());
+      renderResults(result, model);
+    } catch (failure) {
+      ms.showError($("error"), failure.title ? failure : ms.describeError(failure));
+      $("error").focus();
+    } finally {
+      $("status").hidden = true;
+      $("submit").disabled = false;
+    }
+  }
+
+  // ---- results ----------------------------------------------------------------------
+  function genreBar(genre, threshold) {
+    const fill = el("span", { class: "fill" });
+    fill.style.width = `${Math.max(0, Math.min(1, genre.score)) * 100}%`;
+    const mark = el("span", { class: "threshold", title: `threshold ${ms.pct(threshold)}` });
+    mark.style.left = `${Math.max(0, Math.min(1, threshold)) * 100}%`;
+    return el("li", { class: genre.predicted ? "bar predicted" : "bar" },
+      el("span", { class: "genre" }, genre.genre),
+      el("span", { class: "track", "aria-hidden": "true" }, fill, typeof threshold === "number" ? mark : null),
+      el("span", { class: "score" }, ms.pct(genre.score)),
+      el("span", { class: "verdict" }, genre.predicted ? "predicted" : ""),
+      el("span", { class: "sr-only" }, typeof threshold === "number" ? `, threshold ${ms.pct(threshold)}` : ""));
+  }
+
+  function modalityList(result) {
+    const used = result.used_modalities || [];
+    const missing = result.missing_modalities || [];
+    return el("ul", { class: "modalities" },
+      used.map((m) => el("li", { class: "used" }, `${m}: used`)),
+      missing.map((m) => el("li", { class: "missing" }, `${m}: missing`)));
+  }
+
+  function renderResults(result, model) {
+    const thresholds = (model && model.thresholds) || {};
+    const genres = [...result.genres].sort((a, b) => b.score - a.score);
+    const predicted = genres.filter((g) => g.predicted).map((g) => g.genre);
+    const total = result.timings_ms && result.timings_ms.total;
+    const box = $("results");
+    box.replaceChildren(
+      el("h2", { id: "results-title" }, "Genres"),
+      el("p", { class: "summary" }, predicted.length ? `Predicted: ${predicted.join(", ")}.` : "No genre reaches its threshold.",
+        ` Model ${result.model_version}${typeof total === "number" ? `, scored in ${Math.round(total)} ms` : ""}.`),
+      el("ol", { class: "bars" }, genres.map((g) => genreBar(g, thresholds[g.genre]))),
+      el("p", { class: "hint" }, "The dark line on each bar marks that genre's threshold; at or above it, the genre is predicted."),
+      el("h3", {}, "Modalities"),
+      modalityList(result));
+    const why = window.explainView && window.explainView(result, genres, $("plot").value);
+    if (why) box.append(why);
+    box.hidden = false;
+    box.focus();
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("api-key").value = ms.storedKey();
+    $("remember-key").checked = Boolean($("api-key").value);
+    $("predict-form").addEventListener("submit", onSubmit);
+    detectExplain();
+  });
+})();

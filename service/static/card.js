@@ -1,0 +1,151 @@
+// The model card: /v1/model (thresholds, fusion weights) and /v1/model/card (training data,
+// backbones, the Table-3 report and its plots). Fields a model lacks are left out.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const el = ms.el;
+  const SHORT = { Animation: "Anim.", Biography: "Bio.", Comedy: "Com.", Fantasy: "Fant.", Mystery: "Myst.",
+                  Romance: "Rom.", Thriller: "Thrill." };
+  const PLOT_TEXT = { "modality_map.png": "mAP of each model on the test split",
+                      "pr_curves.png": "Precision-recall curve of each genre (fused scores)" };
+  const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+  const row = (cells, tag = "td") => el("tr", {}, cells.map((c) => (c instanceof Node ? c : el(tag, {}, c))));
+  const head = (cells) => el("thead", {}, el("tr", {}, cells.map((c) => el("th", { scope: "col" }, c))));
+
+  function fact(term, value) {
+    return value === null || value === undefined || value === "" ? [] : [el("dt", {}, term), el("dd", {}, String(value))];
+  }
+
+  function renderOverview(model, card) {
+    const data = card.training_data || {};
+    const splits = isObject(data.splits) ? Object.entries(data.splits).map(([s, n]) => `${s} ${n}`).join(", ") : "";
+    $("overview").replaceChildren(
+      ...fact("Version", model.model_version), ...fact("Created", card.created || model.created),
+      ...fact("Profile", card.profile || model.profile), ...fact("Training seed", card.seed),
+      ...fact("Training data", data.root_name), ...fact("Movies", data.n_movies), ...fact("Splits", splits),
+      ...fact("Thresholds", model.threshold_objective));
+    const synthetic = data.synthetic;
+    $("data-notice").replaceChildren(isObject(synthetic)
+      ? el("p", { class: "notice", id: "synthetic" },
+        el("strong", {}, "Trained on synthetic trailers. "),
+        `This model learned from the project's synthetic benchmark (seed ${synthetic.seed ?? "unknown"}, ` +
+        `${synthetic.n ?? data.n_movies ?? "?"} generated movies), not from real films. Its scores say how well ` +
+        "the pipeline recovers the evidence the generator planted, not how it does on real trailers.")
+      : el("p", {}, `Trained on the dataset “${data.root_name ?? "unknown"}”.`));
+  }
+
+  // name, whether the weights are pretrained, then whatever else the artifact records (checksums...)
+  function backboneText(backbone) {
+    if (!isObject(backbone)) return "–";
+    const weights = backbone.pretrained === true ? "pretrained (ImageNet) weights" : backbone.pretrained === false
+      ? "no pretrained weights (seeded random initialisation)" : "";
+    const others = Object.entries(backbone).filter(([k, v]) => !["name", "pretrained"].includes(k) &&
+      ["string", "number"].includes(typeof v)).map(([k, v]) => `${k.replace(/_/g, " ")} ${v}`);
+    return [backbone.name, weights, ...others].filter(Boolean).join("; ");
+  }
+
+  function renderModels(card) {
+    const models = isObject(card.models) ? Object.entries(card.models) : [];
+    const labels = ["modality", "model", "backbone and weights", "parameters"];
+    const params = (m) => Object.entries(isObject(m.params) ? m.params : {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+    $("models").replaceChildren(head(labels), el("tbody", {}, models.map(([modality, m]) => el("tr", {},
+      [modality, m.name || "", backboneText(m.backbone), params(m).join(", ")]
+        .map((text, i) => el("td", { "data-label": labels[i] }, text))))));
+  }
+
+  // shade relative to the table's largest weight, so that small differences still show
+  function heatCell(weight, largest) {
+    const cell = el("td", { class: "heat" }, typeof weight === "number" ? weight.toFixed(2) : "–");
+    if (typeof weight === "number" && largest > 0) {
+      const shade = Math.max(0, Math.min(1, weight / largest));
+      cell.style.backgroundColor = `rgba(29, 78, 216, ${(0.85 * shade).toFixed(3)})`;
+      if (shade > 0.6) cell.classList.add("dark");
+    }
+    return cell;
+  }
+
+  function renderFusion(model) {
+    const weights = isObject(model.fusion_weights) ? model.fusion_weights : {};
+    const modalities = Object.keys(weights);
+    const genres = Array.isArray(model.genres) ? model.genres : Object.keys(model.thresholds || {});
+    const contributions = isObject(model.contributions) ? model.contributions : {};
+    const all = modalities.flatMap((m) => Object.values(weights[m] || {})).filter((w) => typeof w === "number");
+    const largest = Math.max(0, ...all);
+    $("fusion").replaceChildren(head(["genre", ...modalities, "threshold"]),
+      el("tbody", {}, genres.map((g) => row([el("th", { scope: "row" }, g),
+        ...modalities.map((m) => heatCell((weights[m] || {})[g], largest)),
+        el("td", {}, ms.pct((model.thresholds || {})[g]))]))),
+      el("tfoot", {}, row([el("th", { scope: "row" }, "mean"),
+        ...modalities.map((m) => heatCell(contributions[m], largest)), ""])));
+  }
+
+  function reportRow(name, values, extra, className) {
+    const cells = [el("th", { scope: "row" }, name), ...values.map((v) => el("td", {}, ms.pct(v)))];
+    return el("tr", { class: className }, cells, extra.map((v) => el("td", {}, v)));
+  }
+
+  function renderReport(model, card) {
+    const report = card.report;
+    if (!isObject(report) || !Array.isArray(report.rows)) {
+      $("report-caption").textContent = "This model's artifact holds no evaluation report.";
+      return;
+    }
+    const genres = Array.isArray(report.genres) ? report.genres : model.genres || [];
+    const metrics = (r) => [r.map, r.micro_ap, r.samples_ap].map((v) => ms.pct(v)).concat([r.coverage ?? ""]);
+    const line = (r, name) => reportRow(name, genres.map((g) => (r.per_genre_ap || {})[g]), metrics(r),
+      /ceiling|planted/i.test(name) ? "ceiling" : (name === "all (learned)" ? "served" : null));
+    const rows = report.rows.filter(isObject).map((r) => line(r, `${r.name}${r.missing ? " (missing)" : ""}`));
+    if (isObject(report.prior)) rows.push(line(report.prior, "Baseline (prior)"));
+    const share = isObject(report.train_share)
+      ? [reportRow("% of training samples", genres.map((g) => report.train_share[g]), ["", "", "", ""], "share")] : [];
+    $("report-caption").textContent = `Average precision in %, ${report.split ?? "test"} split` +
+      `${report.n_movies ? ` (${report.n_movies} movies)` : ""}. uAP = micro, sAP = samples; ` +
+      "coverage = movies with the row's input. The service answers with “all (learned)”.";
+    $("report").replaceChildren(head(["model", ...genres.map((g) => SHORT[g] || g), "mAP", "uAP", "sAP", "coverage"]),
+      el("tbody", {}, share, rows));
+  }
+
+  // Plots come from an authenticated API, so they are fetched with the key, and only when near the screen.
+  function renderPlots(card, key) {
+    const names = Array.isArray(card.plots) ? card.plots.filter((n) => /^[a-z_]+\.png$/.test(n)) : [];
+    const observer = new IntersectionObserver((entries) => entries.filter((e) => e.isIntersecting).forEach(async (e) => {
+      observer.unobserve(e.target);
+      const response = await fetch(`/v1/model/report/${e.target.dataset.plot}`, { headers: ms.authHeaders(key) });
+      if (response.ok) e.target.src = URL.createObjectURL(await response.blob());
+    }), { rootMargin: "200px" });
+    $("plots").replaceChildren(...names.map((name) => {
+      const img = el("img", { alt: PLOT_TEXT[name] || name, "data-plot": name });
+      observer.observe(img);
+      return el("figure", {}, img, el("figcaption", {}, PLOT_TEXT[name] || name));
+    }));
+  }
+
+  async function load(key) {
+    $("loading").hidden = false;
+    $("error").hidden = true;
+    const [model, card] = await Promise.all([ms.getJSON("/v1/model", key), ms.getJSON("/v1/model/card", key)]);
+    $("loading").hidden = true;
+    const failed = [model, card].find((a) => a.status !== 200 || !isObject(a.body));
+    $("key-form").hidden = !failed || failed.status !== 401;
+    if (failed) {
+      ms.showError($("error"), ms.describeError(failed));
+      return;
+    }
+    $("card-title").textContent = `Model card: ${model.body.model_version}`;
+    renderOverview(model.body, card.body);
+    renderModels(card.body);
+    renderFusion(model.body);
+    renderReport(model.body, card.body);
+    $("card").hidden = false;
+    renderPlots(card.body, key);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("key-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      load($("api-key").value.trim());
+    });
+    load(ms.storedKey());
+  });
+})();

@@ -1,0 +1,226 @@
+"""The page in a real browser (Debian's headless chromium, driven by Playwright) against a real server.
+
+Skipped with a message where no chromium is installed; under CI (CI set) a missing browser fails,
+so that the browser tests cannot silently stop running there. `make test` installs chromium.
+"""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from models.genres import GENRES
+
+pytestmark = pytest.mark.slow
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WIDTHS = (1440, 360)
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("MOVIESCOPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = chromium_path()
+    problem = None if path else "no chromium found (apt-get install chromium; `make test` installs it)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        problem = "the playwright package is missing (pip install -e '.[dev]')"
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run under CI: {problem}")
+        pytest.skip(problem)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (1440 px wide) that fails the test on any script error in the page."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda err: errors.append(str(err)))
+    yield tab
+    context.close()
+    assert errors == [], f"script errors in the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def key(server) -> str:
+    """The shared server's API key (it has one)."""
+    return server.headers["Authorization"].removeprefix("Bearer ")
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory) -> Path:
+    """Where screenshots go: $MOVIESCOPE_SCREENSHOTS when set (CI artifacts), else a pytest temp dir."""
+    target = os.environ.get("MOVIESCOPE_SCREENSHOTS")
+    root = Path(target) if target else tmp_path_factory.mktemp("screenshots")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def movie(tiny_dataset) -> dict:
+    """A synthetic movie with trailer, poster, plot and metadata, paths made absolute."""
+    rows = [json.loads(line) for line in (tiny_dataset / "movies.jsonl").read_text().splitlines()]
+    row = next(r for r in rows if all(r.get(k) for k in ("trailer", "poster", "plot", "metadata")))
+    return {**row, "trailer": tiny_dataset / row["trailer"], "poster": tiny_dataset / row["poster"]}
+
+
+def fill_form(page, trailer: Path, poster: Path | None = None, plot: str = "", key: str = "",
+              metadata: dict | None = None) -> None:
+    page.set_input_files("#trailer", str(trailer))
+    if poster:
+        page.set_input_files("#poster", str(poster))
+    page.fill("#plot", plot)
+    page.fill("#api-key", key)
+    for field, value in (metadata or {}).items():
+        page.fill(f"#metadata [data-key='{field}']", str(value))
+
+
+def bars(page) -> list[dict]:
+    return page.eval_on_selector_all("#results .bar", """items => items.map(li => ({
+        genre: li.querySelector('.genre').textContent, score: li.querySelector('.score').textContent,
+        predicted: li.classList.contains('predicted'), threshold: !!li.querySelector('.threshold')}))""")
+
+
+def check_fits(page, width: int) -> None:
+    """Readable at this width: nothing makes the page scroll sideways."""
+    page.set_viewport_size({"width": width, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_prediction_in_the_page_is_the_apis(server, page, movie, screenshots, key):
+    page.goto(server.url + "/")
+    meta = {k: movie["metadata"][k] for k in ("year", "content_rating", "runtime_min") if k in movie["metadata"]}
+    fill_form(page, movie["trailer"], movie["poster"], movie["plot"], key, meta)
+    page.evaluate("""() => { window.phases = [];
+        new MutationObserver(() => phases.push(document.getElementById('status').dataset.phase))
+          .observe(document.getElementById('status'), {attributes: true, attributeFilter: ['data-phase']}); }""")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#results .bar", timeout=120_000)
+
+    api = server.predict(movie["trailer"], movie["poster"], movie["plot"], json.dumps(meta)).json()
+    shown = bars(page)
+    assert [b["genre"] for b in shown] == [g["genre"] for g in api["genres"]]
+    assert (shown[0]["genre"], shown[0]["score"]) == (api["genres"][0]["genre"], f"{100 * api['genres'][0]['score']:.1f}%")
+    assert [b["predicted"] for b in shown] == [g["predicted"] for g in api["genres"]]
+    assert len(shown) == len(GENRES) and all(b["threshold"] for b in shown)
+    modalities = page.inner_text("#results .modalities")
+    assert all(f"{m}: used" in modalities for m in api["used_modalities"])
+    assert {"uploading", "scoring"} <= set(page.evaluate("window.phases"))
+    for width in WIDTHS:
+        check_fits(page, width)
+        page.screenshot(path=str(screenshots / f"page-{width}.png"), full_page=True)
+
+
+def test_missing_parts_are_listed_as_missing(server, page, movie, key):
+    page.goto(server.url + "/")
+    fill_form(page, movie["trailer"], key=key)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#results .bar", timeout=120_000)
+    missing = page.inner_text("#results .modalities")
+    assert all(f"{m}: missing" in missing for m in ("poster", "text", "metadata"))
+    assert "video: used" in missing
+
+
+# what the person sees for each error answer: (status, words of the page's own text, words of the server's)
+ERRORS = {
+    "415 text renamed .mp4": (415, "not of a type this server accepts", "not a video"),
+    "401 missing key": (401, "needs an API key", "API key"),
+    "422 metadata out of range": (422, "could not use this input", "metadata.year"),
+    "413 trailer too large": (413, "larger than this server accepts", "exceeds the limit of 1 MB"),
+}
+
+
+@pytest.mark.parametrize(("status", "title", "detail"), ERRORS.values(), ids=ERRORS.keys())
+def test_error_answers_are_readable_messages(server, page, key, media_dir, limit_media, movie,
+                                             status, title, detail):
+    trailer = {415: media_dir / "text.mp4", 413: limit_media / "big.mp4"}.get(status, movie["trailer"])
+    page.goto(server.url + "/")
+    fill_form(page, trailer, key="" if status == 401 else key,
+              metadata={"year": 1500} if status == 422 else None)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#error:not([hidden])", timeout=60_000)
+    message = page.inner_text("#error")
+    assert title in message and detail in message
+    assert page.get_attribute("#error", "data-status") == str(status)
+    assert page.is_hidden("#results") and "{" not in message  # words, not a JSON dump
+
+
+def test_busy_server_shows_when_to_retry(start_server, tiny_artifacts, browser, movie):
+    srv = start_server(tiny_artifacts, MOVIESCOPE_MAX_IN_FLIGHT="0").wait_ready()
+    tab = browser.new_page()
+    tab.goto(srv.url + "/")
+    fill_form(tab, movie["trailer"])
+    tab.click("button[type=submit]")
+    tab.wait_for_selector("#error:not([hidden])", timeout=60_000)
+    message = tab.inner_text("#error")
+    assert "busy" in message and "Try again in 2 s" in message
+    tab.close()
+
+
+def test_keyboard_only(server, page, movie, key):
+    """Every control has a label; Enter in a field submits; the answer takes the focus."""
+    page.goto(server.url + "/")
+    unlabelled = page.eval_on_selector_all("input, textarea, select",
+                                           "els => els.filter(e => !e.labels.length).map(e => e.id)")
+    assert unlabelled == []
+    fill_form(page, movie["trailer"], key=key, metadata={"year": 1500})
+    page.focus("#m-year")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#error:not([hidden])", timeout=60_000)
+    assert page.evaluate("document.activeElement.id") == "error"
+    page.fill("#m-year", "")
+    page.focus("#submit")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results:not([hidden]) .bar", timeout=120_000)
+    assert page.evaluate("document.activeElement.id") == "results" and page.is_hidden("#error")
+
+
+def test_falls_back_to_predict_when_explain_is_gone(server, page, movie, key):
+    """A server that lists /v1/explain but answers 404 there: the page asks /v1/predict instead."""
+    spec = server.get("/openapi.json").json()
+    spec["paths"]["/v1/explain"] = {"post": {}}
+    page.route("**/openapi.json", lambda route: route.fulfill(json=spec))
+    page.goto(server.url + "/")
+    page.wait_for_selector("#explain-choice:not([hidden])")
+    fill_form(page, movie["trailer"], key=key)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#results .bar", timeout=120_000)
+    assert len(bars(page)) == len(GENRES) and page.is_hidden("#explain-choice")
+
+
+def test_model_card(server, page, screenshots, key):
+    page.goto(server.url + "/model")
+    page.wait_for_selector("#key-form:not([hidden])")  # this server needs a key
+    assert "needs an API key" in page.inner_text("#error")
+    page.fill("#api-key", key)
+    page.click("#key-form button[type=submit]")
+    page.wait_for_selector("#card:not([hidden])")
+    model = server.get("/v1/model").json()
+    assert model["model_version"] in page.inner_text("#card-title")
+    assert "Trained on synthetic trailers" in page.inner_text("#synthetic")
+    assert "seed 0" in page.inner_text("#synthetic")
+    heat = page.eval_on_selector_all("#fusion tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
+    assert heat == list(GENRES)
+    assert "resnet18" in page.inner_text("#models")
+    assert "all (learned)" in page.inner_text("#report")
+    page.locator("#plots").scroll_into_view_if_needed()
+    for _ in range(100):  # the plots load lazily, with the key, once in view
+        if page.evaluate("[...document.querySelectorAll('#plots img')].every(i => i.naturalWidth > 0)"):
+            break
+        page.wait_for_timeout(100)
+    assert page.eval_on_selector_all("#plots img", "imgs => imgs.map(i => i.naturalWidth > 0)") == [True, True]
+    for width in WIDTHS:
+        check_fits(page, width)
+        page.screenshot(path=str(screenshots / f"model-card-{width}.png"), full_page=True)

@@ -1,0 +1,108 @@
+"""The pages and the model card's API over HTTP (no browser): what they serve, to whom, and from where."""
+
+import json
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from models.bundle import Metadata
+from service.card import serving_models, training_data
+
+
+@pytest.mark.parametrize("path", ["/", "/model"])
+def test_pages_are_open_and_load_only_files_that_exist(server, path):
+    page = server.get(path, headers={})  # the pages need no key; the API they call does
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)
+    assert any(a.endswith(".js") for a in assets) and any(a.endswith(".css") for a in assets)
+    for asset in assets:
+        served = server.get(asset, headers={})
+        assert served.status_code == 200, asset
+        assert served.headers["content-type"].split(";")[0] in ("text/javascript", "application/javascript", "text/css")
+
+
+def test_upload_form_fields_are_the_apis(server):
+    html = server.get("/", headers={}).text
+    for field in ('type="file" id="trailer" name="trailer"', 'id="poster" name="poster"', 'id="plot" name="plot"',
+                  'type="submit"', 'id="results"'):
+        assert field in html
+    # the server ignores unknown metadata keys, so a misspelt one would be lost without a word
+    keys = re.findall(r'data-key="([^"]+)"', html)
+    assert keys and set(keys) <= set(Metadata.model_fields)
+
+
+def test_model_card_needs_the_key(server):
+    assert server.get("/v1/model/card", headers={}).status_code == 401
+    assert server.get("/v1/model/report/pr_curves.png", headers={}).status_code == 401
+
+
+def test_model_card_says_what_the_model_learned_from(server, tiny_artifacts):
+    card = server.get("/v1/model/card").json()
+    manifest = json.loads((tiny_artifacts / "manifest.json").read_text())
+    assert card["model_version"] == manifest["model_version"]
+    assert card["training_data"]["synthetic"] == {"seed": 0}  # tests/conftest.py: synthesize(seed=0)
+    assert card["training_data"]["n_movies"] == 24
+    assert card["models"]["video"]["backbone"]["name"] == "resnet18"
+    assert card["models"]["poster"]["backbone"]["name"] == "vgg16"
+    assert isinstance(card["models"]["video"]["backbone"]["pretrained"], bool)
+    assert "backbone" not in card["models"]["text"]
+    report = json.loads((tiny_artifacts / "report" / "report.json").read_text())
+    assert card["report"] == report and "all (learned)" in [r["name"] for r in card["report"]["rows"]]
+    assert card["plots"] == ["modality_map.png", "pr_curves.png"]
+
+
+def test_report_plots_come_from_the_artifact_by_fixed_name(server, tiny_artifacts):
+    for name in ("pr_curves.png", "modality_map.png"):
+        r = server.get(f"/v1/model/report/{name}")
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+        assert r.content == (tiny_artifacts / "report" / name).read_bytes()
+    for other in ("report.json", "..%2Fmanifest.json", "..%2F..%2Fmanifest.json", "%2Fetc%2Fpasswd"):
+        assert server.get(f"/v1/model/report/{other}").status_code in (404, 422), other
+
+
+# ---- training data, from the manifest or from the evaluated ids ---------------------------
+def write_predictions(path, ids):
+    path.write_text("".join(json.dumps({"id": i, "genres": [], "scores": {}}) + "\n" for i in ids))
+    return path
+
+
+def test_synthetic_benchmark_is_recognised_by_its_ids(tmp_path):
+    from training.synth import movie_id
+
+    predictions = write_predictions(tmp_path / "p.jsonl", [movie_id(7, i) for i in (3, 40, 12345)])
+    assert training_data({"n_movies": 300}, predictions) == {"n_movies": 300, "synthetic": {"seed": 7}}
+
+
+@pytest.mark.parametrize("ids", [["tt0000001", "tt0000002"], ["syn00000001", "tt0000002"],
+                                 ["syn00000001", "syn00100001"], []],
+                         ids=["real", "mixed", "two seeds", "none"])
+def test_other_data_is_not_called_synthetic(tmp_path, ids):
+    predictions = write_predictions(tmp_path / "p.jsonl", ids)
+    assert training_data({"root_name": "imdb"}, predictions)["synthetic"] is None
+
+
+def test_a_manifest_that_says_so_is_believed(tmp_path):
+    synthetic_ids = write_predictions(tmp_path / "p.jsonl", ["syn00000001"])
+    declared = {"synthetic": {"seed": 3, "n": 1000}}
+    assert training_data(declared, tmp_path / "absent.jsonl")["synthetic"] == {"seed": 3, "n": 1000}
+    assert training_data({"synthetic": False}, synthetic_ids)["synthetic"] is None
+
+
+def test_backbone_facts_a_manifest_adds_are_passed_on():
+    class VideoStub:
+        backbone = "resnet18"
+
+        def feature_identity(self):
+            return {"pretrained": True, "backbone_fingerprint": "f00"}
+
+    artifacts = SimpleNamespace(
+        manifest={"models": {"v": {"modality": "video", "params": {"n_frames": 4}}, "t": {"modality": "text"}},
+                  "backbones": {"resnet18": {"weights_sha256": "ab12"}}},
+        serving={"video": "v", "text": "t"}, models={"v": VideoStub(), "t": object()})
+    models = serving_models(artifacts)
+    assert models["video"]["backbone"] == {"name": "resnet18", "pretrained": True, "backbone_fingerprint": "f00",
+                                           "weights_sha256": "ab12"}
+    assert models["video"]["params"] == {"n_frames": 4} and models["text"]["params"] == {}
+    assert "backbone" not in models["text"]
