@@ -1,9 +1,11 @@
 """BENCHMARKS.md from a results dict (benchmarks/results/latest.json), then benchmarks/NOTES.md (kept by hand:
 why a target is missed and what would close it, and what the numbers do not say)."""
 
+import json
 from pathlib import Path
 
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
+QUALITY = Path(__file__).resolve().parent / "results" / "quality.json"
 
 
 def targets(r: dict) -> list[tuple[str, str, bool]]:
@@ -53,8 +55,35 @@ def write_markdown(r: dict, path: Path) -> None:
         f"- service peak RSS with all models loaded, after the runs above: {s['peak_rss_mb']:.0f} MB",
         f"- training job peak RSS: {t['train_peak_rss_mb']:.0f} MB" if "train_peak_rss_mb" in t else "", "",
     ]
+    lines += quality_lines(json.loads(QUALITY.read_text())) if QUALITY.is_file() else []
     notes = NOTES.read_text() if NOTES.is_file() else ""
     path.write_text("\n".join(lines) + ("\n" + notes if notes else ""))
+
+
+def quality_lines(q: dict) -> list[str]:
+    """The quality benchmark (benchmarks/quality.py): every row over seeds, with its share of the ceiling."""
+    m = q["machine"]
+    seeds = ", ".join(str(s) for s in q["seeds"])
+    times = "; ".join(f"seed {r['seed']}: synth {r['synth_s'] / 60:.1f} min, train {r['train_s'] / 60:.1f} min"
+                      for r in q["runs"])
+    lines = [
+        f"## Quality (synthetic benchmark, n = {q['n']} per seed, seeds {seeds}; test split)", "",
+        (f"`python benchmarks/quality.py`, run {q['started']} on {m['cores']} cores ({m['cpu']}), "
+         f"{q['wall_s'] / 60:.1f} min in all ({times}). Trailers of {q['duration_s']:.0f} s at {q['size']}; "
+         f"{q['runs'][0]['n_test']} test movies per seed. mAP / uAP / sAP: mean over seeds [min, max]. "
+         "'Share' is mAP over the ceiling row of the same modality (all modalities for fusions): an oracle "
+         "that knows which genres the generator planted in that input."), "",
+        "| model | mAP | share of ceiling | uAP | sAP |", "|---|---|---|---|---|",
+    ]
+    for name, row in q["rows"].items():
+        share = row.get("share_of_ceiling")
+        lines.append(f"| {name} | {_range(row['map'])} | {_range(share) if share else ''} | "
+                     f"{_range(row['micro_ap'])} | {_range(row['samples_ap'])} |")
+    return lines + [""]
+
+
+def _range(spread: dict) -> str:
+    return f"{spread['mean']:.3f} [{spread['min']:.3f}, {spread['max']:.3f}]"
 
 
 def _evaluation_lines(evaluation: dict | None) -> list[str]:

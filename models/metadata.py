@@ -34,7 +34,7 @@ class MetadataEncoder(Encoder):
     preprocessing_params = ()
     cache_features = False
 
-    def __init__(self, n_estimators: int = 300, max_depth: int = 3, learning_rate: float = 0.05,
+    def __init__(self, n_estimators: int = 300, max_depth: int = 2, learning_rate: float = 0.05,
                  subsample: float = 0.8, early_stopping_rounds: int = 30, min_category_count: int = 3,
                  max_categories: int = 20, seed: int = 0):
         self._store(n_estimators=n_estimators, max_depth=max_depth, learning_rate=learning_rate,

@@ -66,19 +66,18 @@ def _synthetic_seed(predictions: Path) -> int | None:
 
 
 def serving_models(artifacts: Artifacts) -> dict[str, dict[str, Any]]:
-    """modality -> the serving model's name, parameters and, for CNN-based ones, its backbone weights."""
+    """modality -> the serving model's name, parameters and, for pretrained encoders, the weights it read."""
     specs = artifacts.manifest.get("models") or {}
-    recorded = _dict(artifacts.manifest.get("backbones"))  # backbone name -> facts, where a manifest has them
     out = {}
     for modality, name in artifacts.serving.items():
         spec = specs.get(name) or {}
         entry = {**spec, "name": name, "params": spec.get("params") or {}}
-        encoder = artifacts.models.get(name)
-        backbone = getattr(encoder, "backbone", None)
-        if isinstance(backbone, str):
-            # the loaded encoder already holds its backbone (checked against training at load)
-            entry["backbone"] = {"name": backbone, **encoder.feature_identity(), **_dict(recorded.get(backbone)),
-                                 **_dict(spec.get("backbone"))}
+        features = _dict(spec.get("features"))
+        if isinstance(features.get("backbone"), dict):
+            entry["backbone"] = features["backbone"]
+        elif features.get("sentence_model"):
+            entry["backbone"] = {"name": features["sentence_model"], "pretrained": True,
+                                 "weights_sha256": features.get("weights_sha256")}
         out[modality] = entry
     return out
 

@@ -36,6 +36,9 @@ class ModelInfo(BaseModel):
     fusion_weights: dict[str, dict[str, float]] = Field(description="per modality, per genre; 1 per genre")
     contributions: dict[str, float] = Field(description="each modality's mean weight")
     evaluation: dict = Field(description="mAP / uAP / sAP per model on the test split, from training")
+    features: dict[str, dict] = Field(default_factory=dict, description=(
+        "modality -> what its serving model reads: preprocessing parameters and, for CNN or sentence "
+        "encoders, the backbone with the SHA-256 of its pretrained weights"))
     profile: str | None = None
     created: str | None = None
 
@@ -48,6 +51,7 @@ class ModelInfo(BaseModel):
             threshold_objective=fusion.get("threshold_objective"), serving_models=fusion["serving_models"],
             fusion_weights=fusion["learned"]["weights"], contributions=fusion["contributions"],
             evaluation=manifest.get("evaluation", {}), profile=manifest.get("profile"),
+            features={m: manifest["models"][name].get("features", {}) for m, name in fusion["serving_models"].items()},
             created=manifest.get("created"),
         )
 

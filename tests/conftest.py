@@ -16,7 +16,9 @@ TINY_MODELS = {
     "video_tempconv": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
     "audio": {"params": {"n_mels": 16, "clip_seconds": 1.0, "n_clips": 2, "epochs": 2}},
     "poster": {"params": {"image_size": 32, "epochs": 5}},
-    "text": {"params": {"epoch": 5, "dim": 10, "bucket": 10000}},
+    "text": {"params": {"calibration_folds": 2}},
+    "text_fasttext": {"params": {"epoch": 5, "dim": 10, "bucket": 10000}},
+    "text_minilm": {"params": {}},
     "metadata": {"params": {"n_estimators": 10}},
 }
 

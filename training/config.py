@@ -1,8 +1,9 @@
 """Training configuration: which models to train, with which parameters.
 
 Two profiles. `cpu` (default) uses each encoder's own defaults, sized for 2 CPU cores
-(ResNet18 frame features at 128 px, 16 frames, ...). `paper` follows the paper's settings
-(VGG16 fc7 at 224 px, many frames, 128 mel bins, 30 s clips) and suits a GPU. A JSON file
+(ImageNet EfficientNet-Lite0 frame and poster features, 16 frames, ...). `paper` follows the
+paper's settings (VGG16 fc7 at 224 px, many frames, VGG16 posters, 128 mel bins, 30 s clips)
+and suits a GPU. A JSON file
 given with --config overrides either, per model: {"profile": "cpu", "seed": 0,
 "models": {"video": {"params": {"n_frames": 32}}, "audio": null}} (null drops a model).
 """
@@ -11,24 +12,27 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from models.encoders import ENCODER_CLASSES
+from models.encoders import ENCODER_CLASSES, MODALITIES
 
-# model name -> (modality, parameters). Two video models: fastVideo (mean) and TempConv.
-_CPU_MODELS: dict[str, tuple[str, dict[str, Any]]] = {
-    "video": ("video", {"pooling": "mean"}),
-    "video_tempconv": ("video", {"pooling": "tempconv"}),
-    "audio": ("audio", {}),
-    "poster": ("poster", {}),
-    "text": ("text", {}),
-    "metadata": ("metadata", {}),
+# model name -> (modality, encoder, parameters). Several models may serve one modality (fastVideo and
+# TempConv; NB-LR, fastText and MiniLM): training serves the one with the best validation mAP.
+_CPU_MODELS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "video": ("video", "video", {"pooling": "mean"}),
+    "video_tempconv": ("video", "video", {"pooling": "tempconv"}),
+    "audio": ("audio", "audio", {}),
+    "poster": ("poster", "poster", {}),
+    "text": ("text", "text_linear", {}),
+    "text_fasttext": ("text", "text", {}),
+    "text_minilm": ("text", "text_minilm", {}),
+    "metadata": ("metadata", "metadata", {}),
 }
 _PAPER_OVERRIDES: dict[str, dict[str, Any]] = {
     "video": {"backbone": "vgg16", "vgg_fc7": True, "frame_size": 224, "n_frames": 64},
     "video_tempconv": {"backbone": "vgg16", "vgg_fc7": True, "frame_size": 224, "n_frames": 64},
     "audio": {"sample_rate": 12000, "n_mels": 128, "hop_length": 256, "clip_seconds": 30.0},
-    "poster": {"image_size": 224},
+    "poster": {"backbone": "vgg16", "image_size": 224},
     "metadata": {"n_estimators": 500},
 }
 PROFILES = ("cpu", "paper")
@@ -37,14 +41,24 @@ PROFILES = ("cpu", "paper")
 class ModelSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     modality: str
+    encoder: str | None = None  # a key of ENCODER_CLASSES; by default the modality's name
     params: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("modality")
     @classmethod
     def _known(cls, modality: str) -> str:
-        if modality not in ENCODER_CLASSES:
-            raise ValueError(f"unknown modality {modality!r}; expected one of {', '.join(ENCODER_CLASSES)}")
+        if modality not in MODALITIES:
+            raise ValueError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
         return modality
+
+    @model_validator(mode="after")
+    def _encoder_fits(self) -> "ModelSpec":
+        self.encoder = self.encoder or self.modality
+        if self.encoder not in ENCODER_CLASSES:
+            raise ValueError(f"unknown encoder {self.encoder!r}; expected one of {', '.join(ENCODER_CLASSES)}")
+        if ENCODER_CLASSES[self.encoder].modality != self.modality:
+            raise ValueError(f"encoder {self.encoder!r} does not encode the {self.modality} modality")
+        return self
 
 
 class TrainConfig(BaseModel):
@@ -55,17 +69,17 @@ class TrainConfig(BaseModel):
 
     def build(self, name: str):
         spec = self.models[name]
-        return ENCODER_CLASSES[spec.modality](**spec.params, seed=self.seed)
+        return ENCODER_CLASSES[spec.encoder](**spec.params, seed=self.seed)
 
 
 def default_models(profile: str) -> dict[str, ModelSpec]:
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
     models = {}
-    for name, (modality, params) in _CPU_MODELS.items():
+    for name, (modality, encoder, params) in _CPU_MODELS.items():
         if profile == "paper":
             params = {**params, **_PAPER_OVERRIDES.get(name, {})}
-        models[name] = ModelSpec(modality=modality, params=params)
+        models[name] = ModelSpec(modality=modality, encoder=encoder, params=params)
     return models
 
 

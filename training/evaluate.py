@@ -17,6 +17,7 @@ from models.artifacts import Artifacts, load_artifacts
 from models.base import Encoder, check_proba
 from models.fusion import LearnedFusion, MeanFusion, tune_thresholds
 from models.genres import GENRES, N_GENRES, as_genre_dict
+from training.ceiling import ceiling_rows, load_planted
 from training.dataset import Movie, labels, load_dataset
 from training.features import FeatureCache, extract_features
 from training.metrics import evaluate_scores, prior_scores
@@ -29,7 +30,8 @@ MEAN_COMBOS = (
     ("video+audio+poster+text (mean)", ("video", "audio", "poster", "text")),
     ("all (mean)", ("video", "audio", "poster", "text", "metadata")),
 )
-ROW_NAMES = {"video": "video (fastVideo)", "video_tempconv": "video (TempConv)"}
+ROW_NAMES = {"video": "video (fastVideo)", "video_tempconv": "video (TempConv)", "text": "text (NB-LR)",
+             "text_fasttext": "text (fastText)", "text_minilm": "text (MiniLM)"}
 
 
 def score_model(encoder: Encoder, movies: list[Movie], cache: FeatureCache) -> np.ndarray:
@@ -51,8 +53,9 @@ def stack(scores: dict[str, np.ndarray], serving: dict[str, str], modalities) ->
 
 def build_report(split: str, movies: list[Movie], scores: dict[str, np.ndarray], val_scores: dict[str, np.ndarray],
                  y_val: np.ndarray, fusion: LearnedFusion, serving: dict[str, str], thresholds: np.ndarray,
-                 train_share: dict[str, float], modalities_of: dict[str, str]) -> tuple[dict, list[dict]]:
-    """report.json's content and predictions.jsonl's rows for one split."""
+                 train_share: dict[str, float], modalities_of: dict[str, str],
+                 planted: dict[str, dict] | None = None) -> tuple[dict, list[dict]]:
+    """report.json's content and predictions.jsonl's rows for one split (with ceiling rows when `planted`)."""
     y = labels(movies)
     prior = np.array([train_share[g] for g in GENRES])
     candidates = _row_scores(scores, serving, fusion, prior, modalities_of)
@@ -61,6 +64,8 @@ def build_report(split: str, movies: list[Movie], scores: dict[str, np.ndarray],
     for name, (mods, fused, coverage) in candidates.items():
         row_thresholds = thresholds if name == "all (learned)" else tune_thresholds(val_candidates[name][1], y_val)
         rows.append(_row(name, mods, fused, coverage, y, row_thresholds))
+    for name, mods, oracle, coverage in ceiling_rows(movies, planted, prior) if planted else []:
+        rows.append(_row(name, mods, oracle, coverage, y, np.full(N_GENRES, 0.5)))  # planted at least once
     prior_row = _row("prior", [], prior_scores(train_share, len(movies)), len(movies), y, np.full(N_GENRES, 0.5))
     report = {
         "genres": list(GENRES), "split": split, "n_movies": len(movies), "rows": rows,
@@ -74,6 +79,11 @@ def summary(report: dict) -> dict[str, dict]:
     return {r["name"]: {k: r[k] for k in ("map", "micro_ap", "samples_ap")} for r in report["rows"]}
 
 
+def row_name(model_name: str) -> str:
+    """The report row of a trained model, e.g. "video" -> "video (fastVideo)"."""
+    return ROW_NAMES.get(model_name, model_name)
+
+
 def score_artifacts(artifacts: Artifacts, movies: list[Movie], cache: FeatureCache) -> dict[str, np.ndarray]:
     return {name: score_model(enc, movies, cache) for name, enc in artifacts.models.items()}
 
@@ -82,9 +92,9 @@ def _row_scores(scores, serving, fusion, prior, modalities_of):
     rows = {}
     for name in scores:
         single = scores[name][:, None, :]
-        rows[ROW_NAMES.get(name, name)] = ([modalities_of[name]], *_fused(MeanFusion([name], prior), single))
-    for row_name, mods in MEAN_COMBOS:
-        rows[row_name] = (list(mods), *_fused(MeanFusion(list(mods), prior), stack(scores, serving, mods)))
+        rows[row_name(name)] = ([modalities_of[name]], *_fused(MeanFusion([name], prior), single))
+    for combo, mods in MEAN_COMBOS:
+        rows[combo] = (list(mods), *_fused(MeanFusion(list(mods), prior), stack(scores, serving, mods)))
     stacked = stack(scores, serving, fusion.modalities)
     rows["all (learned)"] = (list(fusion.modalities), *_fused(fusion, stacked))
     return rows
@@ -136,6 +146,9 @@ def run_evaluation(data, artifacts_dir, split: str, out, cache_dir=None, device:
     report, predictions = build_report(
         split, movies, scores, val_scores,
         labels(val), artifacts.fusion, artifacts.serving, artifacts.thresholds, train_share, modalities_of,
+        planted=load_planted(data),
     )
+    report["features"] = {row_name(n): spec["features"] for n, spec in artifacts.manifest["models"].items()
+                          if "features" in spec}
     write_report(Path(out), report, predictions)
     return report

@@ -44,7 +44,41 @@ def markdown_table(report: dict) -> str:
         cells += [_pct(row["map"]), _pct(row["micro_ap"]), _pct(row["samples_ap"]), str(row["coverage"])]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", f"Serving models: {', '.join(f'{m} = {n}' for m, n in report['serving_models'].items())}.", ""]
+    lines += _ceiling_notes(report) + _feature_notes(report)
     return "\n".join(lines)
+
+
+def _ceiling_notes(report: dict) -> list[str]:
+    """Each model row's mAP as a share of its modality's ceiling row (synthetic benchmark only)."""
+    ceilings = {r["modalities"][0] if len(r["modalities"]) == 1 else "all": r["map"]
+                for r in report["rows"] if r["name"].endswith("(ceiling)") and r["map"]}
+    if not ceilings:
+        return []
+    lines = ["Ceiling rows: an oracle that knows which genres the synthetic benchmark planted in each modality",
+             "scores a genre by the number of the row's modalities it was planted in. Share of the ceiling (mAP):", ""]
+    for row in report["rows"]:
+        key = "all" if row["name"].startswith("all (") else (row["modalities"] or [None])[0]
+        if not row["name"].endswith("(ceiling)") and "+" not in row["name"] and row["map"] and key in ceilings:
+            lines.append(f"- {row['name']}: {row['map'] / ceilings[key]:.2f}")
+    return lines + [""]
+
+
+def _feature_notes(report: dict) -> list[str]:
+    """What each model read: its preprocessing, and the backbone with the SHA-256 of its weights."""
+    features = report.get("features") or {}
+    lines = ["Features:", ""] if features else []
+    for name, described in features.items():
+        backbone = described.get("backbone")
+        params = ", ".join(f"{k}={v}" for k, v in described.get("params", {}).items() if k != "weights_path")
+        extractor = ""
+        if backbone:
+            weights = f"ImageNet weights SHA-256 {backbone['weights_sha256']}" if backbone.get("pretrained") \
+                else "no pretrained weights (seeded random initialisation)"
+            extractor = f"{backbone['name']} ({weights}); "
+        elif described.get("sentence_model"):
+            extractor = f"{described['sentence_model']} (weights SHA-256 {described['weights_sha256']}); "
+        lines.append(f"- {name}: {extractor}{params or 'no preprocessing parameters'}")
+    return lines + ([""] if lines else [])
 
 
 def plot_pr_curves(path: Path, predictions: list[dict]) -> None:

@@ -10,7 +10,10 @@ Deterministic for a seed: every movie draws from its own generators, seeded from
 (seed, index, stream), so results depend neither on order nor on parallelism, and the
 labels, texts, metadata and splits do not depend on the trailer duration or size.
 
-Layout of `out`: movies.jsonl (written last), trailers/<id>.mp4, posters/<id>.jpg.
+Layout of `out`: movies.jsonl (written last), trailers/<id>.mp4, posters/<id>.jpg, and
+planted.jsonl: per movie, the genres whose evidence went into each modality. It states the
+benchmark's ceiling (what an oracle that knows the planted evidence scores); the report reads
+it for its ceiling rows, and training and prediction never read it.
 """
 
 import json
@@ -32,6 +35,7 @@ from tqdm import tqdm
 
 from models.genres import GENRE_INDEX, GENRES, N_GENRES
 from training import synth_media as media
+from training.ceiling import PLANTED_FILE
 from training.synth_text import make_metadata, make_plot, make_title
 
 MOVIES_FILE = "movies.jsonl"
@@ -47,7 +51,7 @@ PAIRS = {  # latent (copula) correlations between genres; the rest are 0
     ("Comedy", "Drama"): -0.25, ("Crime", "Drama"): 0.15, ("Fantasy", "Animation"): 0.3,
 }
 # chance that a true genre shows in a modality; text is the strongest, as in the paper
-EXPRESS = {"video": 0.7, "audio": 0.5, "poster": 0.55, "plot": 0.8, "metadata": 0.65}
+EXPRESS = {"video": 0.7, "audio": 0.5, "poster": 0.55, "text": 0.8, "metadata": 0.65}
 LEAK = 0.3  # chance that a modality also shows one genre the movie does not have (common ones more often)
 ABSENT = 0.04  # chance each of poster / plot / metadata is missing (real catalogues are incomplete)
 SPLIT_SHARES = (("train", 0.7), ("val", 0.1), ("test", 0.2))
@@ -73,14 +77,14 @@ def synthesize(out: Path, n: int = 300, seed: int = 0, duration: float = 30.0,
     if n < 1 or duration <= 0 or width < 16 or height < 16 or width % 2 or height % 2:
         raise ValueError(f"need n >= 1, duration > 0 and an even size of at least 16x16; "
                          f"got n={n}, duration={duration}, size={width}x{height}")
-    _prepare(out)
+    _prepare(out, {"seed": seed, "n": n, "duration_s": duration, "size": f"{width}x{height}"})
     labels = sample_labels(np.random.default_rng([seed, 1_000_001]), n)
     splits = assign_splits(np.random.default_rng([seed, 1_000_002]), n)
     jobs = [(out, seed, i, labels[i], splits[i], duration, (width, height)) for i in range(n)]
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1, n)) as pool:
-        rows = list(tqdm(pool.map(_make_movie, jobs), total=n, desc="synth", unit="movie", disable=not progress))
-    with atomic_path(out / MOVIES_FILE) as tmp:
-        tmp.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        made = list(tqdm(pool.map(_make_movie, jobs), total=n, desc="synth", unit="movie", disable=not progress))
+    write_jsonl(out / PLANTED_FILE, [{"id": row["id"], "planted": planted} for row, planted in made])
+    write_jsonl(out / MOVIES_FILE, [row for row, _ in made])
     return out / MOVIES_FILE
 
 
@@ -97,18 +101,19 @@ def plan_movie(seed: int, index: int, label: np.ndarray, split: str) -> tuple[di
     genres = [g for g, on in zip(GENRES, label, strict=True) if on]
     shown = {m: _expressed(genres, p, rng["express"]) for m, p in EXPRESS.items()}
     has = {part: bool(rng["absent"].random() >= ABSENT) for part in ("poster", "plot", "metadata")}
-    row = {"id": movie_id(seed, index), "title": make_title(shown["plot"], rng["text"]), "genres": genres,
-           "split": split}
+    row = {"id": movie_id(seed, index), "title": make_title(rng["text"]), "genres": genres, "split": split}
     if has["plot"]:
-        row["plot"] = make_plot(shown["plot"], rng["text"])
+        row["plot"] = make_plot(shown["text"], rng["text"])
     if has["metadata"]:
         row["metadata"] = make_metadata(shown["metadata"], rng["metadata"])
-    if not has["poster"]:
-        shown["poster"] = None
+    for modality, part in (("poster", "poster"), ("text", "plot"), ("metadata", "metadata")):
+        if not has[part]:
+            shown[modality] = None
     return row, shown, rng
 
 
-def _make_movie(job) -> dict:
+def _make_movie(job) -> tuple[dict, dict]:
+    """Write one movie's media; its row and what each modality was given (None: the part is absent)."""
     out, seed, i, label, split, duration, size = job
     row, shown, rng = plan_movie(seed, i, label, split)
     row["trailer"] = f"trailers/{row['id']}.mp4"
@@ -118,7 +123,7 @@ def _make_movie(job) -> dict:
         poster = media.render_poster(shown["poster"], row["title"], rng["poster"])
         with atomic_path(out / row["poster"]) as tmp:
             poster.save(tmp, format="JPEG", quality=88)
-    return row
+    return row, shown
 
 
 def _write_trailer(path: Path, shown: dict, duration: float, size: tuple[int, int], rng: dict) -> None:
@@ -149,7 +154,15 @@ def assign_splits(rng: np.random.Generator, n: int) -> list[str]:
     return [str(s) for s in splits]
 
 
-def _prepare(out: Path) -> None:
+def synthetic_origin(root: Path) -> dict | None:
+    """The generator settings of a dataset `moviescope synth` made ({"seed": ..., "n": ...}), else None."""
+    try:
+        return json.loads((Path(root) / MARKER).read_text())["settings"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _prepare(out: Path, settings: dict) -> None:
     """`out` must be new, empty, or an earlier synthetic dataset (whose files are replaced)."""
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a directory")
@@ -158,10 +171,12 @@ def _prepare(out: Path) -> None:
             raise FileExistsError(f"{out} is not empty and was not made by `moviescope synth`; "
                                   "choose a new or empty directory")
         (out / MOVIES_FILE).unlink(missing_ok=True)  # first: a half-overwritten dataset never looks whole
+        (out / PLANTED_FILE).unlink(missing_ok=True)
         for part in ("trailers", "posters"):
             shutil.rmtree(out / part, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("made by moviescope synth; `moviescope synth` may overwrite this directory\n")
+    (out / MARKER).write_text(json.dumps({"made_by": "moviescope synth, which may overwrite this directory",
+                                          "settings": settings}) + "\n")
 
 
 # ---- files: atomic writes and the MP4 encode ----------------------------------------------
@@ -185,6 +200,11 @@ def atomic_path(final: Path):
         yield tmp
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a dataset is for reading
         os.replace(tmp, final)
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
 
 
 def write_wav(path: Path, audio: np.ndarray) -> None:

@@ -52,8 +52,8 @@ LOOKS: dict[str, Look] = {
     "Biography": Look(0.09, 0.35, 0.55, "flat", 22, "rect", 0.08, 0.20, "portrait"),
     "Comedy": Look(0.22, 0.75, 0.85, "dots", 3, "ellipse", 0.30, 0.50, "dots"),
     "Crime": Look(0.11, 0.60, 0.30, "hstripes", 10, "rect", 0.20, 0.70, "stripes"),
-    "Drama": Look(0.55, 0.30, 0.50, "vignette", 8, "rect", 0.05, 0.20, "portrait"),
-    "Family": Look(0.32, 0.70, 0.80, "flat", 2, "ellipse", 0.25, 0.40, "circles"),
+    "Drama": Look(0.55, 0.30, 0.50, "vignette", 8, "rect", 0.05, 0.20, "rain"),
+    "Family": Look(0.32, 0.70, 0.80, "flat", 2, "ellipse", 0.25, 0.40, "sun"),
     "Fantasy": Look(0.78, 0.75, 0.60, "glow", 4, "ellipse", 0.20, 0.35, "stars"),
     "Horror": Look(0.99, 0.70, 0.16, "vignette", 24, "rect", 0.15, 0.90, "vignette"),
     "Mystery": Look(0.71, 0.45, 0.28, "fog", 12, "ellipse", 0.06, 0.30, "rings"),
@@ -79,6 +79,9 @@ SOUNDS: dict[str, Sound] = {
     "Thriller": Sound(196, 1.9, 0.70, 0.40, 0.20, 0.40),
 }
 GENERIC_SHARE = 0.2  # share of trailer scenes with the generic look
+# spread of the planted cues around each genre's look and sound: learning them takes more than one lookup
+HUE_SPREAD = 0.04  # hue, per scene or poster (0..1 scale)
+PITCH_SPREAD = 0.03  # log pitch, about half a semitone
 
 assert set(LOOKS) == set(GENRES) == set(SOUNDS)
 
@@ -130,7 +133,7 @@ def render_frames(genres: list[str], duration: float, size: tuple[int, int],
     while done < n:
         generic = not genres or rng.random() < GENERIC_SHARE
         look = GENERIC if generic else LOOKS[genres[int(rng.integers(len(genres)))]]
-        hue = rng.uniform(0, 1) if generic else look.hue + shift + rng.normal(0, 0.025)
+        hue = rng.uniform(0, 1) if generic else look.hue + shift + rng.normal(0, HUE_SPREAD)
         length = int(np.clip(rng.exponential(FPS / look.cut_rate), FPS * 0.4, FPS * 6))
         length = min(length, n - done)
         if look.texture not in textures:
@@ -143,8 +146,8 @@ def render_frames(genres: list[str], duration: float, size: tuple[int, int],
 def _background(look: Look, hue: float, texture: np.ndarray, grain: np.ndarray,
                 rng: np.random.Generator) -> np.ndarray:
     height = texture.shape[0]
-    value = look.brightness * rng.uniform(0.85, 1.15)
-    top = rgb(hue, look.saturation * rng.uniform(0.85, 1.15), value * 1.15)
+    value = look.brightness * rng.uniform(0.8, 1.2)
+    top = rgb(hue, look.saturation * rng.uniform(0.75, 1.25), value * 1.15)
     bottom = rgb(hue + rng.normal(0, 0.04), look.saturation, value * 0.7)
     ramp = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
     image = (top * (1 - ramp) + bottom * ramp) * texture + grain * look.grain
@@ -197,14 +200,15 @@ def render_audio(genres: list[str], duration: float, rng: np.random.Generator) -
 
 
 def _voice(sound: Sound, t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    pitch = sound.pitch * rng.uniform(0.97, 1.03)
+    pitch = sound.pitch * np.exp(rng.normal(0, PITCH_SPREAD))
     tone = np.zeros_like(t)
+    rolloff = float(np.clip(sound.rolloff + rng.normal(0, 0.08), 0.1, 0.95))
     for k in range(1, 5):
         if pitch * k < AUDIO_RATE / 2 - 500:
-            tone += np.float32(sound.rolloff ** (k - 1)) * np.sin(2 * np.pi * pitch * k * t + rng.uniform(0, 6.3))
-    period = 1.0 / (sound.tempo * rng.uniform(0.95, 1.05))
+            tone += np.float32(rolloff ** (k - 1)) * np.sin(2 * np.pi * pitch * k * t + rng.uniform(0, 6.3))
+    period = 1.0 / (sound.tempo * rng.uniform(0.85, 1.15))
     since_beat = (t + rng.uniform(0, period)) % period
-    envelope = 0.25 + 0.75 * np.exp(-since_beat / sound.decay)
+    envelope = 0.25 + 0.75 * np.exp(-since_beat / (sound.decay * rng.uniform(0.7, 1.4)))
     noise = rng.standard_normal(len(t), dtype=np.float32) * np.exp(-since_beat / 0.05)
     voice = (1 - sound.noise) * tone / 2 + sound.noise * noise
     return (sound.loudness * rng.uniform(0.8, 1.2) * envelope * voice).astype(np.float32)
@@ -216,7 +220,7 @@ def render_poster(genres: list[str], title: str, rng: np.random.Generator) -> Im
     width, height = POSTER_SIZE
     order = [genres[i] for i in rng.permutation(len(genres))] if genres else []
     base = LOOKS[order[0]] if order else GENERIC
-    hue = base.hue + rng.normal(0, 0.03) if order else rng.uniform(0, 1)
+    hue = base.hue + rng.normal(0, HUE_SPREAD) if order else rng.uniform(0, 1)
     ramp = np.linspace(1.1, 0.6, height, dtype=np.float32)[:, None, None]
     colour = rgb(hue, base.saturation, base.brightness * rng.uniform(0.85, 1.15))
     pixels = np.clip(ramp * colour + rng.normal(0, 4, (height, width, 1)), 0, 255).astype(np.uint8)
@@ -224,7 +228,7 @@ def render_poster(genres: list[str], title: str, rng: np.random.Generator) -> Im
     draw = ImageDraw.Draw(image)
     for genre in order or ["generic"]:
         look = LOOKS.get(genre, GENERIC)
-        accent = rgb(look.hue + rng.uniform(0.4, 0.6) if genre == "generic" else look.hue + 0.5,
+        accent = rgb(look.hue + rng.uniform(0.4, 0.6) if genre == "generic" else look.hue + 0.5 + rng.normal(0, HUE_SPREAD),
                      look.saturation, 1.0 - 0.5 * look.brightness)
         _draw_layout(draw, look.layout, tuple(int(c) for c in accent), rng)
     draw.text((10, height - 30), title[:28], fill=(240, 240, 240))
@@ -268,6 +272,16 @@ def _draw_layout(draw: ImageDraw.ImageDraw, layout: str, accent: tuple, rng: np.
         draw.rectangle([0, 0, w, h], outline=(0, 0, 0), width=28)
         x, y = u(40, w - 40), u(60, h - 60)
         draw.polygon([(x + u(-40, 40), y + u(-40, 40)) for _ in range(7)], fill=(150, 0, 0))
+    elif layout == "rain":
+        for _ in range(int(u(18, 30))):
+            x, y = u(0, w), u(0, h)
+            draw.line([x, y, x - 6, y + u(20, 40)], fill=accent, width=2)
+    elif layout == "sun":
+        x, y, r = u(50, w - 50), u(40, 110), u(22, 34)
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=accent)
+        for a in np.linspace(0, 2 * np.pi, 12, endpoint=False) + u(0, 0.5):
+            draw.line([x + 1.3 * r * np.cos(a), y + 1.3 * r * np.sin(a), x + 1.9 * r * np.cos(a),
+                       y + 1.9 * r * np.sin(a)], fill=accent, width=4)
     elif layout == "portrait":
         cx = w / 2 + u(-30, 30)
         draw.ellipse([cx - 28, 80, cx + 28, 150], fill=accent)

@@ -1,23 +1,31 @@
-"""Plot text, titles and catalogue metadata for the synthetic benchmark."""
+"""Plot text, titles and catalogue metadata for the synthetic benchmark.
+
+Titles are drawn from a neutral word pool, independent of the genres. Plots mix filler
+sentences with sentences built from the expressed genres' words; no genre's name is among
+them. Metadata fields are drawn around genre-shifted means: each genre has a signature of
+shifts over a few fields (`META_SHIFTS`, in standard deviations), the expressed genres'
+shifts add up, and every field keeps unit noise. Languages lean only weakly on genres.
+"""
 
 import numpy as np
 
 VOCAB = {
     "Action": "explosion chase mercenary gunfight rescue commando heist showdown bomb hostage fight weapon squad mission soldier",
     "Animation": "cartoon talking animated toy dragonling colorful magical critters puppy bunny kingdom adventure friendship tiny",
-    "Biography": "true life legendary biography career memoir historic pioneer famous rise struggle achievement reformer champion",
+    "Biography": "true life legendary memoir career chronicle historic pioneer famous rise struggle achievement reformer champion",
     "Comedy": "hilarious awkward prank wedding roommate misadventure clumsy laugh goofy slacker party bet mishap quirky",
     "Crime": "detective gangster mob murder heist police drug cartel corrupt robbery prison mafia undercover witness",
-    "Drama": "grief family marriage illness struggle redemption loss hope father mother divorce painful quiet tragedy",
+    "Drama": "grief estranged marriage illness struggle redemption loss hope father mother divorce painful quiet tragedy",
     "Family": "kids parents holiday dog together home school summer grandparents siblings lesson heartwarming pet camp",
     "Fantasy": "wizard sword quest prophecy elves kingdom spell enchanted dragon realm sorcerer mythical curse throne",
     "Horror": "haunted demon blood scream possessed creature cursed nightmare killer ghost ritual cabin terror corpse",
     "Mystery": "clue secret disappearance puzzle riddle investigation hidden vanished suspect enigma diary letter strange",
-    "Romance": "love kiss wedding heart passion romance sweetheart affair destiny soulmate date longing embrace valentine",
+    "Romance": "love kiss wedding heart passion courtship sweetheart affair destiny soulmate date longing embrace valentine",
     "Sci-Fi": "spaceship alien robot galaxy planet future android laser cyborg wormhole colony time machine starship",
     "Thriller": "conspiracy stalker escape hunted deadly tension threat pursuit agent assassin paranoid kidnapped danger",
 }
 VOCAB = {g: words.split() for g, words in VOCAB.items()}
+TITLE_WORDS = ["north", "winter", "river", "glass", "paper", "silver", "station", "harbor", "orchard", "garden", "bridge", "mirror", "window", "summit", "island", "avenue", "lantern", "compass", "meadow", "ember", "tide", "canyon", "signal", "atlas", "harvest", "copper", "velvet", "echo", "horizon", "quarry", "willow", "falcon", "beacon", "cellar", "autumn", "marble"]
 NAMES = ["Anna", "Ben", "Carla", "Dev", "Elena", "Frank", "Grace", "Hiro", "Iris", "Jack", "Kofi", "Lena", "Marco", "Nora", "Omar", "Priya", "Sam", "Tess"]
 PLACES = ["a small town", "the city", "a coastal village", "the desert", "a mountain valley", "the suburbs", "an old estate", "the capital"]
 FILLER = [
@@ -29,25 +37,34 @@ FILLER = [
 TOPICAL = ["The {a} {b} draws {name} in.", "Soon there is {a} and {b} everywhere.", "{name} faces the {a} {b}.",
            "Nobody in {place} talks about the {a}.", "It all turns on a {a} and a {b}."]
 RATINGS = ("G", "PG", "PG-13", "R")
-# per genre: runtime shift (min), year shift, log-budget shift, rating preference (index into RATINGS),
-# score shift, log-votes shift, critics' share shift (log)
-META = {
-    "Action": (14, 4, 0.9, 2.4, -0.3, 0.5, -0.3), "Animation": (-18, 6, 0.8, 0.5, 0.3, 0.2, 0.0),
-    "Biography": (20, -3, -0.3, 2.3, 0.7, -0.3, 0.5), "Comedy": (-8, 2, -0.3, 1.8, -0.3, -0.2, -0.3),
-    "Crime": (8, -4, -0.1, 3.0, 0.3, 0.1, 0.2), "Drama": (10, -5, -0.5, 2.4, 0.5, -0.3, 0.4),
-    "Family": (-10, 3, 0.3, 0.9, -0.1, -0.3, -0.2), "Fantasy": (12, 5, 1.0, 1.7, 0.0, 0.4, -0.1),
-    "Horror": (-14, 7, -1.4, 3.0, -0.9, -0.2, -0.2), "Mystery": (2, -7, -0.3, 2.3, 0.3, -0.1, 0.3),
-    "Romance": (0, -4, -0.5, 1.9, -0.1, -0.3, 0.0), "Sci-Fi": (8, 8, 1.0, 2.1, 0.1, 0.6, 0.0),
-    "Thriller": (3, 2, -0.1, 2.8, -0.2, 0.0, 0.0),
+# latent metadata fields (standard normal before the genre shifts), mapped to catalogue units in make_metadata
+FIELDS = ("runtime", "year", "budget", "score", "votes", "critics", "user_reviews", "likes", "director_likes",
+          "actor_likes", "faces", "gross", "maturity")
+META_SHIFTS = {
+    "Action": {"budget": 2.6, "runtime": 1.8, "votes": 2.1, "actor_likes": 2.3, "maturity": 1.4},
+    "Animation": {"runtime": -4.0, "maturity": -4.9, "faces": -3.6, "likes": 2.6, "budget": 1.4},
+    "Biography": {"runtime": 3.0, "score": 3.1, "critics": 2.6, "gross": -2.1, "year": -0.9},
+    "Comedy": {"runtime": -1.8, "faces": 3.0, "score": -1.4, "budget": -1.1, "user_reviews": -1.8},
+    "Crime": {"maturity": 3.0, "year": -2.1, "director_likes": 3.0, "score": 0.9},
+    "Drama": {"score": 2.3, "budget": -2.1, "gross": -2.5, "critics": 2.1},
+    "Family": {"maturity": -3.6, "likes": 2.1, "faces": 2.1, "user_reviews": -1.5},
+    "Fantasy": {"budget": 3.0, "runtime": 2.3, "actor_likes": 2.6, "user_reviews": 2.3},
+    "Horror": {"budget": -3.7, "score": -3.3, "gross": 3.1, "runtime": -2.1, "maturity": 1.8},
+    "Mystery": {"year": -3.1, "critics": 2.5, "faces": -2.1, "user_reviews": 1.8},
+    "Romance": {"faces": 2.5, "actor_likes": 2.1, "director_likes": -2.5, "votes": -1.4},
+    "Sci-Fi": {"year": 3.1, "votes": 2.6, "budget": 2.3, "likes": 1.5},
+    "Thriller": {"director_likes": 2.1, "votes": 1.4, "maturity": 2.1, "critics": -1.5, "gross": 1.4},
 }
-FAN_BASE = {"Animation", "Family", "Sci-Fi", "Fantasy"}  # more social-media likes
-LANGUAGES = {"Animation": ("Japanese", "Japan"), "Drama": ("French", "France"), "Action": ("Hindi", "India"),
-             "Horror": ("Spanish", "Spain")}
+# languages beyond English: a genre's affinity tilts the odds mildly (x2), it never decides the language
+LANGUAGES = {"French": "France", "Spanish": "Spain", "Japanese": "Japan", "Hindi": "India", "German": "Germany",
+             "Korean": "South Korea", "Italian": "Italy"}
+AFFINITY = {"Drama": "French", "Animation": "Japanese", "Action": "Hindi", "Horror": "Spanish", "Thriller": "Korean"}
+FOREIGN_SHARE = 0.18
 
 
-def make_title(genres: list[str], rng: np.random.Generator) -> str:
-    pool = [w for g in genres for w in VOCAB[g]] or ["untitled"]
-    return "The " + " ".join(str(rng.choice(pool)).title() for _ in range(int(rng.integers(1, 3))))
+def make_title(rng: np.random.Generator) -> str:
+    words = rng.choice(TITLE_WORDS, int(rng.integers(1, 3)), replace=False)
+    return "The " + " ".join(str(w).title() for w in words)
 
 
 def make_plot(genres: list[str], rng: np.random.Generator) -> str:
@@ -66,28 +83,39 @@ def make_plot(genres: list[str], rng: np.random.Generator) -> str:
 
 
 def make_metadata(genres: list[str], rng: np.random.Generator) -> dict:
-    """Catalogue fields drawn around genre-shifted means (the expressed genres' shifts add up)."""
-    shifts = np.array([META[g] for g in genres]).sum(axis=0) if genres else np.zeros(7)
-    rating_pref = np.mean([META[g][3] for g in genres]) if genres else 2.0
-    language, country = ("English", "USA") if rng.random() < 0.8 else ("English", str(rng.choice(["UK", "Canada"])))
-    foreign = [g for g in genres if g in LANGUAGES]
-    if foreign and rng.random() < 0.35:
-        language, country = LANGUAGES[foreign[0]]
-    votes = float(np.exp(rng.normal(10.5 + shifts[5], 0.9)))
-    likes = votes * rng.uniform(0.0, 0.2) * (4.0 if FAN_BASE.intersection(genres) else 1.0)
+    """Catalogue fields: unit-noise latents shifted by the expressed genres' signatures, in catalogue units."""
+    z = dict(zip(FIELDS, rng.standard_normal(len(FIELDS)), strict=True))
+    for genre in genres:
+        for field, shift in META_SHIFTS[genre].items():
+            z[field] += shift
+    language, country = _language(genres, rng)
+    budget = float(round(np.exp(17.2 + 0.7 * z["budget"]), -3))
     meta = {
-        "year": int(np.clip(round(2003 + shifts[1] + rng.normal(0, 6)), 1950, 2025)),
-        "runtime_min": float(np.clip(round(102 + shifts[0] + rng.normal(0, 9)), 60, 220)),
-        "budget_usd": float(round(np.exp(rng.normal(17.2 + shifts[2], 0.7)), -3)),
-        "content_rating": RATINGS[int(np.clip(round(rating_pref + rng.normal(0, 0.5)), 0, 3))],
+        "year": int(np.clip(round(2000 + 7 * z["year"]), 1920, 2025)),
+        "runtime_min": float(np.clip(round(105 + 12 * z["runtime"]), 60, 220)),
+        "budget_usd": budget,
+        "gross_usd": float(round(np.exp(17.5 + 0.8 * z["gross"]), -3)),
+        "content_rating": RATINGS[int(np.clip(round(1.8 + 0.9 * z["maturity"]), 0, 3))],
         "language": language, "country": country,
-        "imdb_score": float(np.clip(round(6.4 + shifts[4] + rng.normal(0, 0.6), 1), 1.0, 9.8)),
-        "num_voted_users": int(votes),
-        "num_critic_for_reviews": int(votes ** 0.5 * np.exp(shifts[6] + rng.normal(0, 0.3))),
-        "num_user_for_reviews": int(votes ** 0.55 * rng.uniform(0.5, 1.5)),
-        "movie_facebook_likes": int(likes),
+        "imdb_score": float(np.clip(round(6.4 + 0.7 * z["score"], 1), 1.0, 9.8)),
+        "num_voted_users": int(np.exp(10.5 + 0.9 * z["votes"])),
+        "num_critic_for_reviews": int(np.exp(5.0 + 0.7 * z["critics"])),
+        "num_user_for_reviews": int(np.exp(5.5 + 0.7 * z["user_reviews"])),
+        "movie_facebook_likes": int(np.exp(8.0 + 1.0 * z["likes"])),
+        "director_facebook_likes": int(np.exp(6.0 + 1.0 * z["director_likes"])),
+        "actor_1_facebook_likes": int(np.exp(8.0 + 0.9 * z["actor_likes"])),
+        "facenumber_in_poster": int(np.clip(round(2.5 + 1.2 * z["faces"]), 0, 15)),
     }
     for key in list(meta):
         if rng.random() < 0.05:
             meta[key] = None
     return meta
+
+
+def _language(genres: list[str], rng: np.random.Generator) -> tuple[str, str]:
+    if rng.random() >= FOREIGN_SHARE:
+        return ("English", "USA") if rng.random() < 0.8 else ("English", str(rng.choice(["UK", "Canada"])))
+    names = list(LANGUAGES)
+    odds = np.array([2.0 if any(AFFINITY.get(g) == name for g in genres) else 1.0 for name in names])
+    language = str(rng.choice(names, p=odds / odds.sum()))
+    return language, LANGUAGES[language]

@@ -24,12 +24,14 @@ from models.base import Encoder, write_json_atomic
 from models.encoders import MODALITIES
 from models.fusion import LearnedFusion, tune_thresholds
 from models.genres import GENRES, as_genre_dict
+from training.ceiling import load_planted
 from training.config import TrainConfig
 from training.dataset import SPLITS, Dataset, DatasetError, labels, load_dataset
-from training.evaluate import build_report, score_model, stack, summary
+from training.evaluate import build_report, row_name, score_model, stack, summary
 from training.features import FeatureCache, extract_features
 from training.metrics import evaluate_scores, positive_share
 from training.report import write_report
+from training.synth import synthetic_origin
 
 log = logging.getLogger(__name__)
 DONE = "fit.done"
@@ -65,15 +67,17 @@ def train(data: Path, out: Path, config: TrainConfig, device: str = "auto", cach
     cache = FeatureCache(cache_dir or out.with_name(".moviescope-cache"))
     timings: dict[str, float] = {}
     movies = {s: dataset.split(s) for s in SPLITS}
-    scores = {}
+    scores, features = {}, {}
     for name in config.models:
         with stage(f"model {name}", timings):
-            scores[name] = _fit_or_resume(config, name, movies, staging / "models" / name, cache, device)
+            scores[name], features[name] = _fit_or_resume(config, name, movies, staging / "models" / name, cache,
+                                                          device)
     with stage("fusion", timings):
-        fusion_data, report, predictions = _fuse_and_evaluate(config, movies, scores)
+        fusion_data, report, predictions = _fuse_and_evaluate(config, movies, scores, load_planted(data))
+    report["features"] = {row_name(name): features[name] for name in config.models}
     write_json_atomic(staging / FUSION, fusion_data)
     write_report(staging / "report", report, predictions)
-    info = _manifest_info(config, dataset, device, timings, report)
+    info = _manifest_info(config, dataset, device, timings, report, features)
     for name in config.models:
         (staging / "models" / name / DONE).unlink(missing_ok=True)
     manifest = write_manifest(staging, info)
@@ -83,14 +87,15 @@ def train(data: Path, out: Path, config: TrainConfig, device: str = "auto", cach
 
 
 def _fit_or_resume(config: TrainConfig, name: str, movies: dict, model_dir: Path, cache: FeatureCache,
-                   device: str) -> dict[str, np.ndarray]:
+                   device: str) -> tuple[dict[str, np.ndarray], dict]:
+    """Each split's scores (NaN rows where the modality is absent) and what features the model read."""
     encoder = config.build(name).to(device)
     key = _fit_key(encoder, movies["train"] + movies["val"])
     done = model_dir / DONE
     if done.is_file() and done.read_text() == key:
         log.info("model %s: reusing the fit from an interrupted run", name)
         encoder = type(encoder).load(model_dir, device=device)
-        return {s: score_model(encoder, movies[s], cache) for s in SPLITS}
+        return {s: score_model(encoder, movies[s], cache) for s in SPLITS}, encoder.feature_description()
     X = {s: extract_features(encoder, [m.bundle for m in movies[s]], cache, desc=f"{name} {s}") for s in SPLITS}
     train_idx = [i for i, x in enumerate(X["train"]) if x is not None]
     val_idx = [i for i, x in enumerate(X["val"]) if x is not None]
@@ -101,7 +106,7 @@ def _fit_or_resume(config: TrainConfig, name: str, movies: dict, model_dir: Path
         [X["val"][i] for i in val_idx] or None, labels(movies["val"])[val_idx] if val_idx else None,
     )
     _save_model(encoder, model_dir, key)
-    return {s: score_model(encoder, movies[s], cache) for s in SPLITS}
+    return {s: score_model(encoder, movies[s], cache) for s in SPLITS}, encoder.feature_description()
 
 
 def _save_model(encoder: Encoder, model_dir: Path, key: str) -> None:
@@ -119,7 +124,7 @@ def _fit_key(encoder: Encoder, movies) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _fuse_and_evaluate(config: TrainConfig, movies: dict, scores: dict):
+def _fuse_and_evaluate(config: TrainConfig, movies: dict, scores: dict, planted: dict | None):
     y = {s: labels(movies[s]) for s in SPLITS}
     train_share = positive_share(y["train"])
     modalities_of = {name: spec.modality for name, spec in config.models.items()}
@@ -132,7 +137,7 @@ def _fuse_and_evaluate(config: TrainConfig, movies: dict, scores: dict):
     thresholds = tune_thresholds(fusion.predict(val_stack), y["val"])
     report, predictions = build_report(
         "test", movies["test"], {n: s["test"] for n, s in scores.items()}, val_scores,
-        y["val"], fusion, serving, thresholds, train_share, modalities_of,
+        y["val"], fusion, serving, thresholds, train_share, modalities_of, planted,
     )
     fusion_data = {"serving_models": serving, "learned": fusion.to_dict(), "thresholds": as_genre_dict(thresholds),
                    "threshold_objective": "per-genre F1 on the validation split",
@@ -154,16 +159,19 @@ def _choose_serving(scores: dict, y_val: np.ndarray, modalities_of: dict[str, st
     return {m: name for m, (_, name) in best.items()}
 
 
-def _manifest_info(config: TrainConfig, dataset: Dataset, device: str, timings: dict, report: dict) -> dict:
+def _manifest_info(config: TrainConfig, dataset: Dataset, device: str, timings: dict, report: dict,
+                   features: dict) -> dict:
     now = datetime.now(UTC)
     digest = hashlib.sha256(json.dumps(summary(report), sort_keys=True).encode()).hexdigest()[:8]
     return {
         "model_version": f"{now:%Y%m%d-%H%M%S}-{digest}",
         "created": now.isoformat(timespec="seconds"),
         "profile": config.profile, "seed": config.seed, "device": device,
-        "models": {name: {"modality": spec.modality, "params": spec.params} for name, spec in config.models.items()},
+        "models": {name: {"modality": spec.modality, "encoder": spec.encoder, "params": spec.params,
+                          "features": features[name]} for name, spec in config.models.items()},
         "data": {"root_name": dataset.root.name, "n_movies": len(dataset.movies),
-                 "splits": {s: len(dataset.split(s)) for s in SPLITS}},
+                 "splits": {s: len(dataset.split(s)) for s in SPLITS},
+                 "synthetic": synthetic_origin(dataset.root) or False},
         "timings_s": timings,
         "evaluation": {"split": report["split"], "n_movies": report["n_movies"], "rows": summary(report),
                        "prior": {k: report["prior"][k] for k in ("map", "micro_ap", "samples_ap")}},

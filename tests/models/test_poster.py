@@ -42,7 +42,7 @@ def fitted(posters, labels) -> PosterEncoder:
 
 def test_features_are_float16_backbone_plus_stats(fitted, posters):
     features = fitted.features(posters[0])
-    assert features.shape == (512 + N_STATS,) and features.dtype == np.float16 and np.isfinite(features).all()
+    assert features.shape == (1280 + N_STATS,) and features.dtype == np.float16 and np.isfinite(features).all()
 
 
 def test_predict_proba_shape_dtype_range(fitted, posters):

@@ -45,7 +45,7 @@ def fitted(request, trailers) -> VideoEncoder:
 
 
 def test_features_are_float16_frames_by_backbone_plus_stats(features):
-    assert all(f.shape == (4, 512 + N_STATS) and f.dtype == np.float16 for f in features)
+    assert all(f.shape == (4, 1280 + N_STATS) and f.dtype == np.float16 for f in features)
     assert all(np.isfinite(f).all() for f in features)
 
 

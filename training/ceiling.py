@@ -1,0 +1,53 @@
+"""Ceiling rows of the report: what an oracle that knows the planted evidence scores.
+
+The synthetic benchmark writes planted.jsonl beside movies.jsonl: per movie and modality, the
+genres whose evidence went into that modality (null where the movie lacks the part). For a
+row over some modalities, the oracle scores a genre by the number of those modalities in
+which it was planted; a movie lacking all of them gets the training prior, as model rows do.
+A model row read against its ceiling row says how much of the planted evidence it recovers.
+Only the report reads this file: training and prediction never do.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from models.encoders import MODALITIES
+from models.genres import GENRE_INDEX, N_GENRES
+from training.dataset import Movie
+
+PLANTED_FILE = "planted.jsonl"
+
+
+def load_planted(root: Path) -> dict[str, dict] | None:
+    """id -> {modality: [genres] or None}, or None when the dataset has no planted.jsonl."""
+    path = Path(root) / PLANTED_FILE
+    if not path.is_file():
+        return None
+    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {str(row["id"]): row["planted"] for row in rows}
+
+
+def ceiling_rows(movies: list[Movie], planted: dict[str, dict], prior: np.ndarray):
+    """[(row name, modalities, (n, 13) oracle scores, coverage)]: one row per modality, then all of them."""
+    known = [planted.get(m.bundle.id) for m in movies]
+    if any(p is None for p in known):
+        return []  # planted.jsonl does not describe these movies (an edited dataset): no ceiling
+    rows = [(f"{m} (ceiling)", [m]) for m in MODALITIES] + [("all (ceiling)", list(MODALITIES))]
+    return [(name, mods, *_oracle(known, mods, prior)) for name, mods in rows]
+
+
+def _oracle(known: list[dict], modalities: list[str], prior: np.ndarray) -> tuple[np.ndarray, int]:
+    scores = np.zeros((len(known), N_GENRES))
+    covered = np.zeros(len(known), dtype=bool)
+    for i, plan in enumerate(known):
+        for modality in modalities:
+            genres = plan.get(modality)
+            if genres is None:
+                continue
+            covered[i] = True
+            for genre in genres:
+                scores[i, GENRE_INDEX[genre]] += 1
+    scores[~covered] = prior
+    return scores, int(covered.sum())
