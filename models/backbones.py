@@ -73,11 +73,11 @@ class Backbone:
                 "input_mean": list(self.mean), "input_std": list(self.std)}
 
     def normalise(self, frames: torch.Tensor) -> torch.Tensor:
-        """uint8 (n, H, W, 3) -> float (n, 3, H, W) scaled as the weights expect."""
+        """uint8 (n, H, W, 3) -> float (n, 3, H, W) scaled as the weights expect (channels-last in memory)."""
         x = frames.permute(0, 3, 1, 2).float().div_(255.0)
         mean = torch.tensor(self.mean, device=x.device).view(1, 3, 1, 1)
         std = torch.tensor(self.std, device=x.device).view(1, 3, 1, 1)
-        return (x - mean) / std
+        return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
 
 
 def load_backbone(name: str, weights_path: str | Path | None = None, vgg_fc7: bool = False) -> Backbone:
@@ -158,7 +158,8 @@ def _headless(name: str, model: nn.Module, dim: int, vgg_fc7: bool) -> tuple[nn.
 
 
 def _frozen(backbone: Backbone) -> Backbone:
-    backbone.module.eval().requires_grad_(False)
+    # channels-last runs EfficientNet's depthwise convolutions about 1.5x faster on a CPU
+    backbone.module.eval().requires_grad_(False).to(memory_format=torch.channels_last)
     return backbone
 
 

@@ -44,7 +44,7 @@ class MeanFusion:
 
 class LearnedFusion:
     def __init__(self, modalities: list[str], fallback: np.ndarray | None = None,
-                 shrink_modality: float = 0.1, shrink_genre: float = 1.0, max_iter: int = 200):
+                 shrink_modality: float = 1.0, shrink_genre: float = 10.0, max_iter: int = 200):
         self.modalities = list(modalities)
         self.fallback = np.full(N_GENRES, 0.5) if fallback is None else np.asarray(fallback, dtype=float)
         self.shrink_modality = shrink_modality
