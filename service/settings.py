@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     max_width: int = Field(7680, gt=0)
     max_height: int = Field(4320, gt=0)
     max_poster_pixels: int = Field(40_000_000, gt=0)
-    decode_timeout_s: float = Field(120, gt=0)
+    decode_timeout_s: float = Field(120, gt=0, description="per request: its probe and decodes share it")
+    decode_memory_mb: int = Field(1024, ge=512, description="address space of each ffmpeg/ffprobe child")
     tmp_dir: Path | None = Field(None, description="where uploads are staged (default: the system temp dir)")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
@@ -45,4 +46,5 @@ class Settings(BaseSettings):
 
     def media_limits(self) -> MediaLimits:
         return MediaLimits(max_duration_s=self.max_duration_s, max_width=self.max_width,
-                           max_height=self.max_height, timeout_s=self.decode_timeout_s)
+                           max_height=self.max_height, timeout_s=self.decode_timeout_s,
+                           max_memory_mb=self.decode_memory_mb)
