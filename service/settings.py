@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     max_trailer_mb: float = Field(300, gt=0)
     max_poster_mb: float = Field(20, gt=0)
     max_plot_chars: int = Field(20_000, gt=0)
-    max_in_flight: int = Field(4, ge=0, description="predictions at once; more get 503 + Retry-After")
+    max_in_flight: int = Field(4, ge=0, description="requests to /v1/predict at once, uploads included; "
+                                                     "more get 503 + Retry-After before their body is read")
+    upload_timeout_s: float = Field(600, gt=0, description="time to send a whole request body (else 408)")
     max_duration_s: float = Field(4 * 3600, gt=0)
     max_width: int = Field(7680, gt=0)
     max_height: int = Field(4320, gt=0)
