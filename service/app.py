@@ -26,7 +26,7 @@ from service.metrics import Metrics, MetricsMiddleware
 from service.predictor import MetadataError, Predictor, check_artifact_dir, parse_metadata
 from service.schemas import ERROR_RESPONSES, ModelInfo, PredictResponse
 from service.settings import Settings
-from service.uploads import RejectLargeBodies, request_dir, save_upload
+from service.uploads import RejectLargeBodies, remove_stale_request_dirs, request_dir, save_upload
 
 log = logging.getLogger("moviescope.service")
 PREDICT = "/v1/predict"
@@ -60,6 +60,7 @@ async def lifespan(app: FastAPI):
     check_artifact_dir(settings.artifacts)
     if settings.tmp_dir is not None:
         settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_request_dirs(settings.tmp_dir)
     loading = asyncio.create_task(_load_models(app))
     try:
         yield

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     api_key: str | None = Field(None, description="when set, /v1/* requires 'Authorization: Bearer <key>'")
+    allow_anonymous: bool = Field(False, description="serve on a non-loopback address without an API key")
     max_trailer_mb: float = Field(300, gt=0)
     max_poster_mb: float = Field(20, gt=0)
     max_plot_chars: int = Field(20_000, gt=0)
