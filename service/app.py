@@ -78,8 +78,9 @@ async def _load_models(app: FastAPI) -> None:
                                             limits=settings.media_limits(),
                                             max_poster_pixels=settings.max_poster_pixels)
     except Exception as err:  # whatever broke, there is nothing to serve: stop
+        # a user's mistake (ValueError: ArtifactError, wrong backbone weights, ...) needs no traceback
         log.critical("cannot load the models from %s: %s; shutting down", settings.artifacts, err,
-                     exc_info=True)
+                     exc_info=not isinstance(err, ValueError))
         signal.raise_signal(signal.SIGTERM)
         return
     app.state.metrics.model.info({"version": predictor.artifacts.version, "device": device})

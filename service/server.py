@@ -5,9 +5,10 @@ import logging
 from pathlib import Path
 
 import uvicorn
+from pydantic import ValidationError
 
+from models.artifacts import verify
 from service.app import create_app
-from service.predictor import check_artifact_dir
 from service.settings import Settings
 
 log = logging.getLogger("moviescope.service")
@@ -15,9 +16,12 @@ log = logging.getLogger("moviescope.service")
 
 def serve(artifacts: Path | None = None, host: str | None = None, port: int | None = None) -> None:
     overrides = {"artifacts": artifacts, "host": host, "port": port}
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as err:  # the flags are typed by argparse: a variable is wrong
+        raise ValueError("; ".join(f"MOVIESCOPE_{str(e['loc'][0]).upper()}: {e['msg']}" for e in err.errors())) from None
     check_exposure(settings)
-    check_artifact_dir(settings.artifacts)
+    verify(settings.artifacts)  # the manifest and every file's checksum, before the server starts
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     log.info("serving %s on http://%s:%d (docs at /docs); loading the models ...",
              settings.artifacts, shown, settings.port)

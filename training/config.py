@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from models.encoders import ENCODER_CLASSES
+from models.validation import describe
 
 # model name -> (modality, parameters). Two video models: fastVideo (mean) and TempConv.
 _CPU_MODELS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -106,7 +107,7 @@ def load_config(path: Path | None = None, profile: str | None = None) -> TrainCo
     try:
         config = TrainConfig(profile=chosen, seed=overrides.seed, models=models)
     except ValidationError as err:
-        raise ValueError(f"{source}: {_describe(err)}") from None
+        raise ValueError(f"{source}: {describe(err)}") from None
     problems = [problem for name, spec in config.models.items() for problem in _check_params(name, spec)]
     if problems:
         raise ValueError(f"{source}: {'; '.join(problems)}")
@@ -120,7 +121,7 @@ def _read_config_file(path: Path) -> ConfigFile:
     except (OSError, UnicodeDecodeError) as err:
         raise ValueError(f"{path}: cannot read config: {err}") from None
     except ValidationError as err:
-        raise ValueError(f"{path}: {_describe(err)}") from None
+        raise ValueError(f"{path}: {describe(err)}") from None
 
 
 def _check_params(name: str, spec: ModelSpec) -> list[str]:
@@ -148,9 +149,3 @@ def _params_model(cls: type) -> type[BaseModel]:
 def _constructor_params(cls: type) -> dict[str, inspect.Parameter]:
     params = inspect.signature(cls.__init__).parameters
     return {name: p for name, p in params.items() if name not in ("self", "seed")}
-
-
-def _describe(err: ValidationError) -> str:
-    """A pydantic error as one line: 'models.video.params: Input should be a valid dictionary; ...'."""
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: "
-                     + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"]) for e in err.errors())

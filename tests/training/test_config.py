@@ -19,7 +19,7 @@ BROKEN = {
     "seed in params": ({"models": {"text": {"params": {"seed": 1}}}}, "models.text.params.seed: not a parameter"),
     "unknown modality": ({"models": {"smell": {"modality": "smell"}}}, "models.smell.modality: "),
     "unknown profile": ({"profile": "gpu"}, "profile: unknown profile 'gpu'"),
-    "not an object": ([1, 2], "config: Input should be an object"),
+    "not an object": ([1, 2], "Input should be an object"),
 }
 
 
