@@ -3,6 +3,7 @@ metadata object reaches the encoders unless every number in it is finite and bou
 
 import json
 import math
+from contextlib import asynccontextmanager
 
 import pytest
 import schemathesis
@@ -17,6 +18,11 @@ from service.settings import Settings
 FIELDS = sorted(Metadata.model_fields)
 
 
+@asynccontextmanager
+async def no_lifespan(app):
+    yield
+
+
 @pytest.fixture(scope="module")
 def predictor(tiny_artifacts) -> Predictor:
     return Predictor.from_dir(tiny_artifacts, device="cpu", warm_up=False)
@@ -27,6 +33,7 @@ def api_schema(predictor, tiny_artifacts, tmp_path_factory):
     uploads = tmp_path_factory.mktemp("fuzz-uploads")
     app = create_app(Settings(artifacts=tiny_artifacts, tmp_dir=uploads, max_trailer_mb=1, max_poster_mb=0.5))
     app.state.predictor = predictor
+    app.router.lifespan_context = no_lifespan  # schemathesis enters the lifespan on every call: no model loads
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
