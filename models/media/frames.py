@@ -2,7 +2,7 @@
 
 1. The video packets' index (ffprobe, no decoding) gives the keyframe times and where the video
    data really ends (a truncated file is refused). The index is read only up to what a plausible
-   video of this duration has: a small file whose sample table lists millions of samples is refused.
+   video of this duration has (for containers that do not declare their frame count at probing).
 2. With at least n keyframes, the nearest distinct keyframe to each target is decoded alone: each
    is one input of an ffmpeg process, opened with a fast seek straight to it, and a concat filter
    joins the single frames (two processes share the n inputs). This decodes n frames instead of
@@ -25,15 +25,13 @@ import ffmpeg
 import numpy as np
 
 from models.media.errors import InvalidMediaError
-from models.media.limits import Deadline, MediaLimits
+from models.media.limits import Deadline, MediaLimits, plausible_packets
 from models.media.probe import MediaInfo, check_complete, demuxer, finite_float, local_file
 from models.media.process import INPUT_GUARD, Output, ffmpeg_cmd, ffprobe_cmd, reason, run
 
 SEEK_PROCESSES = 2  # processes sharing the seeks to keyframes, each with single-threaded decoders
 MAX_SEEKS_PER_PROCESS = 8  # each seek holds its own decoder (about 10 MB at 720p)
 SEEK_MARGIN_S = 1e-4  # ffprobe prints times rounded to 1 us: seek just past the keyframe, never before
-MAX_PACKET_RATE = 1000  # video packets per second of duration that an index may list
-MAX_INDEX_PACKETS = 1_000_000  # and in all (4 h at 60 fps is 864,000)
 INDEX_LINE_BYTES = 40  # "14399.983333,0.016667,K__" and a newline, with room to spare
 _OVER_PIXEL_LIMIT = re.compile(rb"Picture size (\d+)x(\d+) exceeds specified max pixel count")
 
@@ -69,7 +67,7 @@ def sample_frames(path: Path, info: MediaInfo, n_frames: int, size: tuple[int, i
 
 def _packet_index(path: Path, name: str, info: MediaInfo, limits: MediaLimits, deadline: Deadline) -> PacketIndex:
     """The video stream's keyframe times and how far its packets reach, read from its index (no decoding)."""
-    max_packets = min(MAX_INDEX_PACKETS, math.ceil(info.duration_s * MAX_PACKET_RATE) + 100)
+    max_packets = plausible_packets(info.duration_s)
     cmd = ffprobe_cmd(path, "-f", demuxer(info), "-select_streams", "V:0",
                       "-show_entries", "packet=pts_time,duration_time,flags", "-of", "csv=p=0")
     result = run(cmd, deadline, f"{name}: reading the keyframe index", max_packets * INDEX_LINE_BYTES,

@@ -1,6 +1,7 @@
 """What one file may cost: its size and duration, the pixels of its decoded frames, the memory of each
 ffmpeg/ffprobe child, and one deadline shared by all the subprocesses that read it."""
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -22,6 +23,13 @@ class MediaLimits:
 
 
 DEFAULT_LIMITS = MediaLimits()
+MAX_PACKET_RATE = 1000  # video packets (frames) per second of duration that a file may list
+MAX_INDEX_PACKETS = 1_000_000  # and in all (4 h at 60 fps is 864,000)
+
+
+def plausible_packets(duration_s: float) -> int:
+    """The most video packets a file of this duration may list: a 10 KB MP4 can declare millions."""
+    return min(MAX_INDEX_PACKETS, math.ceil(duration_s * MAX_PACKET_RATE) + 100)
 
 
 class Deadline:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from models.media.errors import InvalidMediaError, MediaError, UnsupportedMediaError
-from models.media.limits import DEFAULT_LIMITS, Deadline, MediaLimits
+from models.media.limits import DEFAULT_LIMITS, Deadline, MediaLimits, plausible_packets
 from models.media.process import DEMUXERS, ffprobe_cmd, reason, run
 
 VIDEO_CODECS = frozenset({"h264", "hevc", "mpeg4", "vp8", "vp9", "av1", "mpeg2video", "mjpeg", "prores"})
@@ -127,6 +127,10 @@ def _media_info(name: str, info: dict, limits: MediaLimits, deadline: Deadline) 
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
     duration = _positive_float(fmt.get("duration")) or _positive_float(video.get("duration"))
     _check_limits(name, width, height, duration, limits)
+    declared_frames = _positive_float(video.get("nb_frames"))  # MP4's sample count; "N/A" elsewhere
+    if declared_frames > plausible_packets(duration):
+        raise InvalidMediaError(f"{name}: the header lists {declared_frames:.0f} video frames in {duration:.1f} s; "
+                                "refusing an implausible file")
     return MediaInfo(
         format_name=fmt.get("format_name", ""), duration_s=duration, width=width, height=height,
         fps=_rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")), video_codec=codec,

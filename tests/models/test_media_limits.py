@@ -1,27 +1,45 @@
 """models.media against files that lie: bounded index reads, children and output, one deadline per file,
 the pixel limit on decoded frames, and data that ends before the declared duration."""
 
+import dataclasses
 import time
 
 import pytest
 from media_fixtures import run_ffmpeg
 
-from models.media import InvalidMediaError, MediaLimits, extract_audio, probe, sample_frames
+from models.media import InvalidMediaError, MediaLimits, extract_audio, frames, probe, sample_frames
 from models.media.limits import Deadline
 from models.media.process import STDERR_KEEP, run
 
 SIZE = (32, 24)
 
 
-def test_a_huge_packet_index_is_refused_after_a_bounded_read(hostile_media):
-    path = hostile_media["many_samples"]  # ~10 KB; its index lists 2,000,000 packets over 20 s
+def test_a_header_listing_millions_of_samples_is_refused_at_probing(hostile_media):
+    path = hostile_media["many_samples"]  # ~10 KB; its sample table lists 2,000,000 packets over 20 s
     assert path.stat().st_size < 100_000
-    info = probe(path)
-    assert (info.width, info.height) == (64, 48) and info.duration_s == pytest.approx(20)
     start = time.monotonic()
-    with pytest.raises(InvalidMediaError, match=r"more than \d+ video packets in 20\.0 s"):
+    with pytest.raises(InvalidMediaError, match=r"lists 2000000 video frames in 20\.0 s"):
+        probe(path)
+    assert time.monotonic() - start < 30  # before: about 100 s of index reading and decoding
+
+
+def test_the_packet_index_is_read_only_as_far_as_a_plausible_video_goes(tmp_path, monkeypatch):
+    """Containers that declare no frame count at probing (MKV) are bounded while their index is read."""
+    path = tmp_path / "clip.mkv"
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=32x24:rate=50", "-t", "12", "-c:v", "libx264",
+               "-pix_fmt", "yuv420p", str(path))  # 600 packets, about 13 KB of index
+    info = dataclasses.replace(probe(path), duration_s=0.1)  # as if it claimed 0.1 s: 200 packets at most
+    outputs = []
+
+    def recording_run(*args, **kwargs):
+        outputs.append(real_run(*args, **kwargs))
+        return outputs[-1]
+
+    real_run = frames.run
+    monkeypatch.setattr(frames, "run", recording_run)
+    with pytest.raises(InvalidMediaError, match=r"more than 200 video packets in 0\.1 s"):
         sample_frames(path, info, 4, SIZE)
-    assert time.monotonic() - start < 30  # the whole index takes ffprobe about 20 s to print
+    assert outputs[0].overflowed and len(outputs[0].stdout) == 200 * frames.INDEX_LINE_BYTES  # then killed
 
 
 def test_children_run_under_an_address_space_limit():
