@@ -38,4 +38,5 @@ USER 1000:1000
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4)"]
+# Serving on 0.0.0.0 needs MOVIESCOPE_API_KEY (or MOVIESCOPE_ALLOW_ANONYMOUS=1): without one it refuses to start.
 CMD ["moviescope", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ValidationError, model_validator
 
 from models.base import Encoder, write_json_atomic
-from models.encoders import encoder_class
+from models.encoders import ENCODER_CLASSES, encoder_class
 from models.fusion import LearnedFusion
 from models.genres import GENRES
+from models.validation import describe
 
 MANIFEST = "manifest.json"
 FUSION = "fusion.json"
@@ -34,6 +36,26 @@ PACKAGES = ("torch", "torchvision", "timm", "numpy", "scikit-learn", "xgboost", 
 
 class ArtifactError(ValueError):
     pass
+
+
+class _ModelEntry(BaseModel):
+    modality: str
+    encoder: str | None = None  # older manifests name only the modality
+
+    @model_validator(mode="after")
+    def _known(self) -> "_ModelEntry":
+        if (self.encoder or self.modality) not in ENCODER_CLASSES:
+            raise ValueError(f"unknown encoder {self.encoder or self.modality!r}")
+        return self
+
+
+class _Manifest(BaseModel):
+    """What loading relies on; the manifest itself is the one file no checksum covers."""
+
+    model_version: str
+    genres: list[str]
+    models: dict[str, _ModelEntry]
+    files: dict[str, str]
 
 
 @dataclass
@@ -101,12 +123,21 @@ def verify(root: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ArtifactError(f"{root}: no {MANIFEST}; not a trained artifact directory (run `moviescope train`)")
     try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict):
+            raise ArtifactError(f"{path}: not a valid manifest (not a JSON object)")
+        checked = _Manifest.model_validate(manifest)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ArtifactError(f"{path}: corrupt manifest ({err})") from err
-    if manifest.get("genres") != list(GENRES):
+    except ValidationError as err:
+        raise ArtifactError(f"{path}: not a valid manifest ({describe(err)})") from None
+    if checked.genres != list(GENRES):
         raise ArtifactError(f"{path}: trained for a different genre list")
-    for rel, expected in manifest.get("files", {}).items():
+    unlisted = [rel for rel in (FUSION, *(f"models/{name}/config.json" for name in checked.models))
+                if rel not in checked.files]
+    if unlisted:
+        raise ArtifactError(f"{path}: not a valid manifest (files lists no checksum for {', '.join(unlisted)})")
+    for rel, expected in checked.files.items():
         file = root / rel
         if not file.is_file():
             raise ArtifactError(f"{root}: file listed in the manifest is missing: {rel}")
@@ -122,6 +153,9 @@ def load_artifacts(root: Path | str, device: str = "cpu", all_models: bool = Fal
     fusion_data = json.loads((root / FUSION).read_text())
     serving = fusion_data["serving_models"]
     specs = manifest["models"]  # model name -> {"modality": ..., ...}
+    unknown = sorted(set(serving.values()) - set(specs))
+    if unknown:
+        raise ArtifactError(f"{root / MANIFEST}: {FUSION} serves with models the manifest lacks: {', '.join(unknown)}")
     names = list(specs) if all_models else list(serving.values())
     models = {n: encoder_class(specs[n]).load(root / "models" / n, device=device) for n in names}
     return Artifacts(

@@ -8,30 +8,29 @@ so that a supervisor restarts it instead of leaving it alive and never ready.
 
 import asyncio
 import logging
-import secrets
 import signal
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from models.bundle import Bundle, Metadata
 from models.media import MediaError, UnsupportedMediaError
+from service.gate import Gatekeeper
 from service.metrics import Metrics, MetricsMiddleware
 from service.pages import add_pages
 from service.predictor import MetadataError, Predictor, check_artifact_dir, parse_metadata
 from service.schemas import ERROR_RESPONSES, ModelInfo, PredictResponse
 from service.settings import Settings
-from service.uploads import RejectLargeBodies, request_dir, save_upload
+from service.uploads import RejectLargeBodies, remove_stale_request_dirs, request_dir, save_upload
 
 log = logging.getLogger("moviescope.service")
 PREDICT = "/v1/predict"
-RETRY_AFTER_S = "2"
 METADATA_HELP = ('catalogue metadata, a JSON object, e.g. {"year": 2012, "runtime_min": 118, '
                  '"content_rating": "PG-13", "num_voted_users": 5000}; '
                  "wrong types or negative counts are a 422 naming the field")
@@ -46,8 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings, app.state.metrics = settings, Metrics()
     app.state.predictor, app.state.busy = None, 0
     _add_routes(app, settings)
-    add_pages(app, api_dependencies=[Authorised])
+    add_pages(app, api_dependencies=[KeyInDocs])
+    # the last added runs first: metrics see every answer, the gate answers before the body is read
     app.add_middleware(RejectLargeBodies, max_bytes=settings.max_body_bytes, paths=[PREDICT])
+    app.add_middleware(Gatekeeper, state=app.state, protected_prefix="/v1/", admitted_paths=[PREDICT])
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, routes=[r.path for r in app.routes])
     app.add_exception_handler(MediaError, _media_error)
     app.add_exception_handler(MetadataError, _metadata_error)
@@ -61,6 +62,7 @@ async def lifespan(app: FastAPI):
     check_artifact_dir(settings.artifacts)
     if settings.tmp_dir is not None:
         settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_request_dirs(settings.tmp_dir)
     loading = asyncio.create_task(_load_models(app))
     try:
         yield
@@ -78,8 +80,9 @@ async def _load_models(app: FastAPI) -> None:
                                             limits=settings.media_limits(),
                                             max_poster_pixels=settings.max_poster_pixels)
     except Exception as err:  # whatever broke, there is nothing to serve: stop
+        # a user's mistake (ValueError: ArtifactError, wrong backbone weights, ...) needs no traceback
         log.critical("cannot load the models from %s: %s; shutting down", settings.artifacts, err,
-                     exc_info=True)
+                     exc_info=not isinstance(err, ValueError))
         signal.raise_signal(signal.SIGTERM)
         return
     app.state.metrics.model.info({"version": predictor.artifacts.version, "device": device})
@@ -88,48 +91,17 @@ async def _load_models(app: FastAPI) -> None:
 
 
 # ---- dependencies -----------------------------------------------------------------
+# The Gatekeeper middleware checks the key, readiness and admission from the headers, before the
+# body is read; the bearer scheme is declared here only so that /docs shows it.
 bearer = HTTPBearer(auto_error=False, description="only when the server sets MOVIESCOPE_API_KEY")
+KeyInDocs = Depends(bearer)
 
 
-def require_key(request: Request,
-                credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
-    key = request.app.state.settings.api_key
-    if not key:
-        return
-    given = credentials.credentials if credentials else ""
-    if not secrets.compare_digest(given.encode(), key.encode()):
-        raise HTTPException(401, "missing or wrong API key (send 'Authorization: Bearer <key>')",
-                            headers={"WWW-Authenticate": "Bearer"})
+def loaded_predictor(request: Request) -> Predictor:
+    return request.app.state.predictor  # the gate let the request through: the models are loaded
 
 
-def ready_predictor(request: Request) -> Predictor:
-    predictor = request.app.state.predictor
-    if predictor is None:
-        raise HTTPException(503, "models are still loading", headers={"Retry-After": "5"})
-    return predictor
-
-
-Authorised = Depends(require_key)
-ReadyPredictor = Annotated[Predictor, Depends(ready_predictor)]
-
-
-@contextmanager
-def admitted(app: FastAPI):
-    """At most `max_in_flight` predictions; beyond that 503 at once, never a queue.
-
-    Only the event loop's thread touches the counter, so it needs no lock.
-    """
-    state = app.state
-    if state.busy >= state.settings.max_in_flight:
-        raise HTTPException(503, "too many requests in flight; retry shortly",
-                            headers={"Retry-After": RETRY_AFTER_S})
-    state.busy += 1
-    state.metrics.predictions_in_flight.inc()
-    try:
-        yield
-    finally:
-        state.busy -= 1
-        state.metrics.predictions_in_flight.dec()
+ReadyPredictor = Annotated[Predictor, Depends(loaded_predictor)]
 
 
 # ---- routes ---------------------------------------------------------------------
@@ -147,12 +119,12 @@ def _add_routes(app: FastAPI, settings: Settings) -> None:
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/v1/model", response_model=ModelInfo, dependencies=[Authorised], tags=["model"],
+    @app.get("/v1/model", response_model=ModelInfo, dependencies=[KeyInDocs], tags=["model"],
              responses={k: ERROR_RESPONSES[k] for k in (401, 503)})
     async def model_info(predictor: ReadyPredictor) -> ModelInfo:
         return ModelInfo.from_artifacts(predictor.artifacts)
 
-    @app.post(PREDICT, response_model=PredictResponse, dependencies=[Authorised], tags=["model"],
+    @app.post(PREDICT, response_model=PredictResponse, dependencies=[KeyInDocs], tags=["model"],
               max_body_size=settings.max_body_bytes, responses=ERROR_RESPONSES)
     async def predict(
         request: Request,
@@ -167,10 +139,9 @@ def _add_routes(app: FastAPI, settings: Settings) -> None:
         parsed = parse_metadata(metadata)
         if plot is not None and len(plot) > settings.max_plot_chars:
             raise HTTPException(422, f"plot: longer than {settings.max_plot_chars} characters")
-        with admitted(request.app):
-            async with request_dir(settings.tmp_dir) as work:
-                bundle = await _stage_bundle(settings, work, trailer, poster, plot, parsed)
-                result = await run_in_threadpool(predictor.predict, bundle)
+        async with request_dir(settings.tmp_dir) as work:
+            bundle = await _stage_bundle(settings, work, trailer, poster, plot, parsed)
+            result = await run_in_threadpool(predictor.predict, bundle)
         request.app.state.metrics.observe_timings(result["timings_ms"])
         return result
 

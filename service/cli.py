@@ -11,6 +11,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from models.validation import describe
+
 EXIT_USAGE = 2
 
 
@@ -21,12 +23,21 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:
         return args.run(args) or 0
-    except (ValueError, FileNotFoundError, ValidationError) as err:  # user errors: DatasetError, MediaError, ...
-        print(f"moviescope {args.command}: error: {err}", file=sys.stderr)
+    except (ValueError, OSError, ValidationError) as err:  # user errors: DatasetError, MediaError, a bad path, ...
+        print(f"moviescope {args.command}: error: {_user_message(err)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"moviescope {args.command}: interrupted; re-run the same command to resume", file=sys.stderr)
         return 130
+
+
+def _user_message(err: Exception) -> str:
+    """What went wrong, naming the file or the key: never a traceback."""
+    if isinstance(err, ValidationError):
+        return describe(err)
+    if isinstance(err, OSError) and err.filename is not None:  # e.g. "runs/x: Not a directory"
+        return f"{err.filename}: {err.strerror}"
+    return str(err)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -105,7 +116,11 @@ def _train(args) -> None:
     from training.config import load_config
     from training.train import train
 
-    manifest = train(args.data, args.out, load_config(args.config, args.profile), args.device, args.cache)
+    config = load_config(args.config, args.profile)
+    for flag, path in (("--out", args.out), ("--cache", args.cache)):  # found now, not after training
+        if path is not None and path.exists() and not path.is_dir():
+            raise ValueError(f"{flag}: {path} exists and is not a directory")
+    manifest = train(args.data, args.out, config, args.device, args.cache)
     _print_summary(manifest["evaluation"])
     print(f"artifacts: {args.out} (version {manifest['model_version']}); report: {args.out / 'report' / 'report.md'}")
 

@@ -27,6 +27,7 @@ from models.bundle import Bundle, Metadata
 from models.genres import GENRES, N_GENRES, as_genre_dict
 from models.image import DEFAULT_MAX_PIXELS
 from models.media import DEFAULT_LIMITS, MediaInfo, MediaLimits, probe
+from models.validation import describe
 
 MEDIA_MODALITIES = ("video", "audio", "poster")  # decoded from files: timed together as "decode"
 
@@ -41,8 +42,7 @@ def parse_metadata(text: str | None) -> Metadata | None:
     try:
         return Metadata.model_validate_json(text)
     except ValidationError as err:
-        problems = (f"metadata{''.join(f'.{part}' for part in e['loc'])}: {e['msg']}" for e in err.errors())
-        raise MetadataError("; ".join(problems)) from None
+        raise MetadataError(describe(err, prefix="metadata")) from None
 
 
 def check_artifact_dir(root: Path) -> None:
@@ -176,4 +176,8 @@ def _argument_text(value: str | None, flag: str) -> str | None:
     path = Path(value[1:])
     if not path.is_file():
         raise FileNotFoundError(f"{flag}: file not found: {path}")
-    return path.read_text(encoding="utf-8")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{flag}: {path}: not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start})") from None

@@ -21,15 +21,19 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     api_key: str | None = Field(None, description="when set, /v1/* requires 'Authorization: Bearer <key>'")
+    allow_anonymous: bool = Field(False, description="serve on a non-loopback address without an API key")
     max_trailer_mb: float = Field(300, gt=0)
     max_poster_mb: float = Field(20, gt=0)
     max_plot_chars: int = Field(20_000, gt=0)
-    max_in_flight: int = Field(4, ge=0, description="predictions at once; more get 503 + Retry-After")
+    max_in_flight: int = Field(4, ge=0, description="requests to /v1/predict at once, uploads included; "
+                                                     "more get 503 + Retry-After before their body is read")
+    upload_timeout_s: float = Field(600, gt=0, description="time to send a whole request body (else 408)")
     max_duration_s: float = Field(4 * 3600, gt=0)
     max_width: int = Field(7680, gt=0)
     max_height: int = Field(4320, gt=0)
     max_poster_pixels: int = Field(40_000_000, gt=0)
-    decode_timeout_s: float = Field(120, gt=0)
+    decode_timeout_s: float = Field(120, gt=0, description="per request: its probe and decodes share it")
+    decode_memory_mb: int = Field(1024, ge=512, description="address space of each ffmpeg/ffprobe child")
     tmp_dir: Path | None = Field(None, description="where uploads are staged (default: the system temp dir)")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
@@ -45,4 +49,5 @@ class Settings(BaseSettings):
 
     def media_limits(self) -> MediaLimits:
         return MediaLimits(max_duration_s=self.max_duration_s, max_width=self.max_width,
-                           max_height=self.max_height, timeout_s=self.decode_timeout_s)
+                           max_height=self.max_height, timeout_s=self.decode_timeout_s,
+                           max_memory_mb=self.decode_memory_mb)

@@ -4,10 +4,15 @@ The body is never held in memory. Three limits apply, from the cheapest:
 - `RejectLargeBodies`: a Content-Length above the total limit gets 413 before a byte is read;
 - the route's `max_body_size` (FastAPI) stops a body, chunked or not, once it passes the total;
 - `save_upload` copies one file chunk by chunk and stops (413) once it passes that file's limit.
-The request's directory is removed however the request ends (success, error, disconnect).
+The request's directory is removed however the request ends (success, error, disconnect); one left
+by a killed server is removed at the next start, once it is a day old.
 """
 
+import logging
+import os
+import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,12 +26,32 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.settings import MB
 
 CHUNK = 1 << 20
+REQUEST_DIR_PREFIX = "moviescope-req-"
+STALE_AFTER_S = 24 * 3600
+log = logging.getLogger("moviescope.service")
 
 
 @asynccontextmanager
 async def request_dir(root: Path | None) -> AsyncIterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="moviescope-req-", dir=root, ignore_cleanup_errors=True) as path:
+    with tempfile.TemporaryDirectory(prefix=REQUEST_DIR_PREFIX, dir=root, ignore_cleanup_errors=True) as path:
         yield Path(path)
+
+
+def remove_stale_request_dirs(root: Path | None, max_age_s: float = STALE_AFTER_S) -> int:
+    """Remove request directories older than `max_age_s` in `root` (where this service stages uploads;
+    the system temp dir when None): only ours by name and owner, never what a symlink points to."""
+    root = Path(root or tempfile.gettempdir())
+    cutoff = time.time() - max_age_s
+    removed = 0
+    for entry in root.glob(f"{REQUEST_DIR_PREFIX}*"):
+        info = entry.lstat()
+        if entry.is_symlink() or not entry.is_dir() or info.st_uid != os.getuid() or info.st_mtime > cutoff:
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed += 1
+    if removed:
+        log.info("removed %d request directories left by an earlier run in %s", removed, root)
+    return removed
 
 
 async def save_upload(upload: UploadFile, directory: Path, name: str, limit_mb: float) -> Path:

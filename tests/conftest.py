@@ -66,6 +66,17 @@ def media_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def hostile_media(tmp_path_factory) -> dict[str, Path]:
+    """MP4s that lie about themselves (see tests/hostile_media.py), made once per session."""
+    import hostile_media as make
+
+    root = tmp_path_factory.mktemp("hostile")
+    return {"many_samples": make.many_samples_mp4(root / "many_samples.mp4"),
+            "growing_frames": make.growing_frames_mp4(root / "growing_frames.mp4"),
+            "cut_short": make.cut_short_mp4(root / "cut_short.mp4")}
+
+
+@pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory) -> Path:
     from training.synth import synthesize
 

@@ -1,5 +1,6 @@
 """The container files: linted with hadolint, validated by docker-compose, and read for what a GPU host needs."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -24,13 +25,32 @@ def test_hadolint_passes():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_docker_compose_accepts_the_file():
+def compose_config(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    """`docker-compose config` with only `env` set (an empty env file: a developer's .env is not read)."""
     tool = shutil.which("docker-compose")
     if tool is None:
         pytest.skip("docker-compose not installed (Debian package docker-compose; `make test` installs it)")
-    result = subprocess.run([tool, "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
-                            capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
+    (tmp_path / "empty.env").write_text("")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MOVIESCOPE_")} | env
+    return subprocess.run([tool, "-f", str(ROOT / "docker-compose.yml"), "--env-file", str(tmp_path / "empty.env"),
+                           "config"], capture_output=True, text=True, timeout=60, cwd=ROOT, env=environment,
+                          check=False)
+
+
+def test_docker_compose_accepts_the_file(tmp_path):
+    result = compose_config(tmp_path, MOVIESCOPE_API_KEY="k3y")
     assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["services"]["api"]["environment"]["MOVIESCOPE_API_KEY"] == "k3y"
+
+
+def test_compose_will_not_start_the_api_without_a_key(tmp_path):
+    result = compose_config(tmp_path)
+    assert result.returncode != 0 and "set MOVIESCOPE_API_KEY" in result.stderr
+
+
+def test_the_key_stays_out_of_git_and_the_image():
+    assert ".env" in (ROOT / ".gitignore").read_text().split()
+    assert ".env" in (ROOT / ".dockerignore").read_text().split()
 
 
 @pytest.mark.parametrize("service", ["api", "train"])

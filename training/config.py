@@ -3,18 +3,27 @@
 Two profiles. `cpu` (default) uses each encoder's own defaults, sized for 2 CPU cores
 (ImageNet EfficientNet-Lite0 frame and poster features, 16 frames, ...). `paper` follows the
 paper's settings (VGG16 fc7 at 224 px, many frames, VGG16 posters, 128 mel bins, 30 s clips)
-and suits a GPU. A JSON file
-given with --config overrides either, per model: {"profile": "cpu", "seed": 0,
-"models": {"video": {"params": {"n_frames": 32}}, "audio": null}} (null drops a model).
+and suits a GPU. A JSON file given with --config overrides either, per model: {"profile": "cpu",
+"seed": 0, "models": {"video": {"params": {"n_frames": 32}}, "audio": null}} (null drops a model).
 """
 
-import json
+import inspect
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from models.encoders import ENCODER_CLASSES, MODALITIES
+from models.validation import describe
 
 # model name -> (modality, encoder, parameters). Several models may serve one modality (fastVideo and
 # TempConv; NB-LR, fastText and MiniLM): training serves the one with the best validation mAP.
@@ -83,28 +92,85 @@ def default_models(profile: str) -> dict[str, ModelSpec]:
     return models
 
 
+class ModelOverride(BaseModel):
+    """One entry of a --config file's "models": any part of a model spec (null instead drops the model)."""
+
+    model_config = ConfigDict(extra="forbid")
+    modality: str | None = None
+    encoder: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConfigFile(BaseModel):
+    """All a --config file may say; any other key is an error that names it."""
+
+    model_config = ConfigDict(extra="forbid")
+    profile: str | None = None
+    seed: int = 0
+    models: dict[str, ModelOverride | None] = Field(default_factory=dict)
+
+
 def load_config(path: Path | None = None, profile: str | None = None) -> TrainConfig:
-    """The default profile, overridden by the JSON file at `path` (errors name the file and field)."""
-    overrides: dict[str, Any] = {}
-    if path is not None:
-        try:
-            overrides = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise ValueError(f"{path}: cannot read config: {err}") from err
-        if not isinstance(overrides, dict):
-            raise ValueError(f"{path}: the config must be a JSON object")
-    chosen = profile or overrides.get("profile", "cpu")
-    models: dict[str, Any] = {n: s.model_dump() for n, s in default_models(chosen).items()}
-    for name, spec in (overrides.get("models") or {}).items():
+    """The default profile, overridden by the JSON file at `path`. Everything is checked before anything
+    runs, each model's params against its encoder's constructor; errors name the file and the key."""
+    source = str(path) if path is not None else "default config"
+    overrides = _read_config_file(path) if path is not None else ConfigFile()
+    chosen = profile or overrides.profile or "cpu"
+    try:
+        models: dict[str, Any] = {n: s.model_dump() for n, s in default_models(chosen).items()}
+    except ValueError as err:
+        raise ValueError(f"{source}: profile: {err}") from None
+    for name, spec in overrides.models.items():
         if spec is None:
             models.pop(name, None)
-        elif name in models:
-            merged = {**models[name], **spec}
-            merged["params"] = {**models[name]["params"], **spec.get("params", {})}
-            models[name] = merged
-        else:
-            models[name] = spec
+            continue
+        base = models.get(name, {"modality": None, "encoder": None, "params": {}})
+        same_modality = spec.modality in (None, base["modality"])
+        models[name] = {"modality": spec.modality or base["modality"],
+                        "encoder": spec.encoder or (base["encoder"] if same_modality else None),
+                        "params": {**base["params"], **spec.params}}
     try:
-        return TrainConfig(profile=chosen, seed=overrides.get("seed", 0), models=models)
-    except ValueError as err:
-        raise ValueError(f"{path or 'default config'}: {err}") from err
+        config = TrainConfig(profile=chosen, seed=overrides.seed, models=models)
+    except ValidationError as err:
+        raise ValueError(f"{source}: {describe(err)}") from None
+    problems = [problem for name, spec in config.models.items() for problem in _check_params(name, spec)]
+    if problems:
+        raise ValueError(f"{source}: {'; '.join(problems)}")
+    return config
+
+
+def _read_config_file(path: Path) -> ConfigFile:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        return ConfigFile.model_validate_json(text)
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: cannot read config: {err}") from None
+    except ValidationError as err:
+        raise ValueError(f"{path}: {describe(err)}") from None
+
+
+def _check_params(name: str, spec: ModelSpec) -> list[str]:
+    """Problems with a model's params, checked against its encoder's constructor (names and types);
+    on success the params are replaced by their validated values (e.g. a JSON list for a tuple)."""
+    cls = ENCODER_CLASSES[spec.encoder]
+    try:
+        spec.params = _params_model(cls).model_validate(spec.params).model_dump(exclude_unset=True)
+    except ValidationError as err:
+        known = ", ".join(_constructor_params(cls))
+        return [f"models.{name}.params.{'.'.join(map(str, e['loc']))}: "
+                + (f"not a parameter of {cls.__name__} (it has: {known})" if e["type"] == "extra_forbidden"
+                   else e["msg"]) for e in err.errors()]
+    return []
+
+
+@cache
+def _params_model(cls: type) -> type[BaseModel]:
+    """A pydantic model of the constructor's keyword parameters, less `seed` (set at the top level)."""
+    fields = {name: (param.annotation if param.annotation is not param.empty else Any, param.default)
+              for name, param in _constructor_params(cls).items()}
+    return create_model(f"{cls.__name__}Params", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def _constructor_params(cls: type) -> dict[str, inspect.Parameter]:
+    params = inspect.signature(cls.__init__).parameters
+    return {name: p for name, p in params.items() if name not in ("self", "seed")}

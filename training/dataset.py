@@ -8,7 +8,7 @@ that modality absent for the movie and is listed in `Dataset.missing_files`.
 import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -53,6 +53,21 @@ class MovieRow(BaseModel):
         if not names:
             raise ValueError("a movie needs at least one genre")
         return names
+
+    @field_validator("trailer", "poster")
+    @classmethod
+    def _inside_the_dataset(cls, rel: str | None) -> str | None:
+        """Paths stay inside the dataset directory (symlinks there are followed: the owner made them)."""
+        if not rel:
+            return rel
+        if "\0" in rel:
+            raise ValueError("a path cannot contain a NUL character")
+        path = PurePosixPath(rel)
+        if path.is_absolute():
+            raise ValueError(f"{rel!r} is absolute; paths are relative to the dataset directory")
+        if ".." in path.parts:
+            raise ValueError(f"{rel!r} leaves the dataset directory ('..' is not allowed)")
+        return rel
 
     @field_validator("split")
     @classmethod
@@ -100,9 +115,10 @@ def load_dataset(root: Path | str) -> Dataset:
     missing: list[str] = []
     movies: list[Movie] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as lines:
-        for lineno, line in enumerate(lines, start=1):
-            if not line.strip():
+    with path.open("rb") as lines:
+        for lineno, raw_line in enumerate(lines, start=1):
+            line = _decode_line(raw_line, lineno, problems)
+            if not line or not line.strip():
                 continue
             row = _parse_line(line, lineno, problems)
             if row is None:
@@ -120,11 +136,22 @@ def load_dataset(root: Path | str) -> Dataset:
     return Dataset(root=root, movies=movies, missing_files=missing)
 
 
+def _decode_line(raw_line: bytes, lineno: int, problems: list[str]) -> str | None:
+    try:
+        return raw_line.decode("utf-8-sig" if lineno == 1 else "utf-8")
+    except UnicodeDecodeError as err:
+        problems.append(f"line {lineno}: not UTF-8 text (byte 0x{raw_line[err.start]:02x} at column {err.start + 1})")
+        return None
+
+
 def _parse_line(line: str, lineno: int, problems: list[str]) -> MovieRow | None:
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as err:
         problems.append(f"line {lineno}: bad JSON ({err.msg} at column {err.colno})")
+        return None
+    except RecursionError:
+        problems.append(f"line {lineno}: bad JSON (nested too deeply)")
         return None
     if not isinstance(raw, dict):
         problems.append(f"line {lineno}: expected a JSON object, got {type(raw).__name__}")

@@ -18,7 +18,6 @@ from media_fixtures import (
     write_hls_playlist,
 )
 
-from models import media
 from models.media import (
     InvalidMediaError,
     MediaError,
@@ -26,8 +25,10 @@ from models.media import (
     UnsupportedMediaError,
     extract_audio,
     probe,
+    process,
     sample_frames,
 )
+from models.media import frames as media_frames
 
 SIZE = (32, 24)
 
@@ -124,13 +125,13 @@ def test_silent_video_has_no_audio(files):
 
 def record_commands(monkeypatch) -> list[list[str]]:
     commands: list[list[str]] = []
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
     def spy(cmd, **kwargs):
         commands.append(list(cmd))
-        return real_run(cmd, **kwargs)
+        return real_popen(cmd, **kwargs)
 
-    monkeypatch.setattr(media.subprocess, "run", spy)
+    monkeypatch.setattr(process.subprocess, "Popen", spy)
     return commands
 
 
@@ -142,7 +143,7 @@ def test_enough_keyframes_are_decoded_alone_by_seeking(files, monkeypatch):
     info = probe(files["mp4"])  # keyframes at 0, 1 and 2 s
     commands = record_commands(monkeypatch)
     frames = sample_frames(files["mp4"], info, 3, SIZE)
-    assert commands[0][0] == "ffprobe" and "packet=pts_time,flags" in commands[0]  # the keyframe index
+    assert commands[0][0] == "ffprobe" and "packet=pts_time,duration_time,flags" in commands[0]  # the keyframe index
     assert seek_count(commands) == 3 and all("-ss" in cmd for cmd in commands[1:])  # no full decode
     for frame, keyframe_time in zip(frames, (0.0, 1.0, 2.0), strict=True):
         assert mean_abs_diff(frame, reference_frame(files["mp4"], keyframe_time)) < 1
@@ -167,7 +168,8 @@ def test_seeks_land_on_the_chosen_keyframes(tmp_path, extra, suffix):
 
 def test_a_time_between_keyframes_gives_the_frame_shown_then(files):
     path = files["mp4"].resolve()  # 10 fps, keyframes at 0, 1 and 2 s: the seek lands on 1 s, 3 frames early
-    frames = media._decode_at_times(path, path.name, probe(path), np.array([1.3]), SIZE, media.DEFAULT_LIMITS)
+    info = probe(path)
+    frames = media_frames._decode_at_times(path, path.name, info, np.array([1.3]), SIZE, info.limits, info.deadline)
     assert mean_abs_diff(frames[0], decode_every_frame(path)[13]) < 1
 
 
@@ -176,7 +178,7 @@ def test_many_frames_are_split_between_processes(files, monkeypatch):
     commands = record_commands(monkeypatch)
     frames = sample_frames(path, probe(path), 10, SIZE)
     decoders = [cmd for cmd in commands if cmd[0] == "ffmpeg"]
-    assert len(decoders) == media.SEEK_PROCESSES and seek_count(decoders) == 10
+    assert len(decoders) == media_frames.SEEK_PROCESSES and seek_count(decoders) == 10
     every_frame = decode_every_frame(path)
     assert all(mean_abs_diff(frame, every_frame[k]) < 1 for k, frame in enumerate(frames))  # all ten, in order
 
@@ -201,8 +203,8 @@ def test_always_exactly_n_frames(files):
 
 def test_nearest_distinct_keyframes():
     times = np.array([0.0, 1.0, 2.0, 10.0])
-    assert media._nearest_distinct(times, np.array([0.4, 0.6, 9.0])).tolist() == [0, 1, 3]
-    assert media._nearest_distinct(np.array([0.0]), np.array([0.5, 1.5])).tolist() == [0, 0]
+    assert media_frames._nearest_distinct(times, np.array([0.4, 0.6, 9.0])).tolist() == [0, 1, 3]
+    assert media_frames._nearest_distinct(np.array([0.0]), np.array([0.5, 1.5])).tolist() == [0, 0]
 
 
 def test_extract_audio_length_and_pitch(files):
@@ -257,7 +259,7 @@ def test_every_command_is_guarded(files, monkeypatch):
     for cmd in commands:
         assert cmd[0] in ("ffmpeg", "ffprobe")
         assert cmd[cmd.index("-protocol_whitelist") + 1] == "file"
-        assert cmd[cmd.index("-format_whitelist") + 1] == media.DEMUXERS
+        assert cmd[cmd.index("-format_whitelist") + 1] == process.DEMUXERS
         source = cmd[cmd.index("-i") + 1] if "-i" in cmd else cmd[-1]
         assert source.startswith("file:/") and Path(source[5:]).is_absolute()
         assert "-threads" in cmd

@@ -170,3 +170,62 @@ async def test_api_key(make_app, key, headers, status):
         assert (await c.post("/v1/predict", files=upload(), headers=headers)).status_code == status
         assert (await c.get("/healthz")).status_code == 200
         assert (await c.get("/readyz")).status_code == 200
+
+
+async def call_without_body(app, headers: dict[str, str]) -> tuple[int, dict[str, str], bool]:
+    """POST /v1/predict declaring 50 MB and never sending them: (status, headers, whether the body was asked for)."""
+    asked = False
+
+    async def receive():
+        nonlocal asked
+        asked = True
+        await anyio.sleep_forever()
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    raw = {"content-type": "multipart/form-data; boundary=x", "content-length": "50000000", **headers}
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/v1/predict", "raw_path": b"/v1/predict", "query_string": b"",
+             "root_path": "", "server": ("t", 80), "client": ("c", 1),
+             "headers": [(k.encode(), v.encode()) for k, v in raw.items()]}
+    with anyio.fail_after(5):
+        await app(scope, receive, send)
+    start = sent[0]
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, asked
+
+
+@pytest.mark.parametrize(("settings", "ready", "busy", "headers", "status"), [
+    ({"api_key": "k"}, True, 0, {}, 401),
+    ({"api_key": "k"}, True, 0, {"authorization": "Bearer wrong"}, 401),
+    ({"api_key": "k"}, False, 0, {"authorization": "Bearer k"}, 503),
+    ({}, False, 0, {}, 503),
+    ({"max_in_flight": 2}, True, 2, {}, 503),
+], ids=["no key", "wrong key", "loading", "loading, no key needed", "busy"])
+async def test_refused_from_the_headers_before_the_body_is_read(make_app, settings, ready, busy, headers, status):
+    app = make_app(StubPredictor() if ready else None, **settings)
+    app.state.busy = busy
+    code, answer_headers, asked = await call_without_body(app, headers)
+    assert code == status and not asked
+    assert ("www-authenticate" in answer_headers) if status == 401 else answer_headers["retry-after"]
+    assert app.state.busy == busy and leftovers(app) == []
+
+
+async def test_an_upload_that_does_not_arrive_in_time_gets_408_and_frees_its_place(make_app):
+    app = make_app(StubPredictor(), upload_timeout_s=0.5, max_in_flight=1)
+
+    async def trickle():
+        yield b"--x\r\nContent-Disposition: form-data; name=\"trailer\"; filename=\"t.mp4\"\r\n\r\n"
+        await anyio.sleep(30)
+        yield b"never\r\n--x--\r\n"
+
+    async with client(app) as c:
+        with anyio.fail_after(10):
+            r = await c.post("/v1/predict", content=trickle(),
+                             headers={"Content-Type": "multipart/form-data; boundary=x"})
+        assert r.status_code == 408 and "within 0.5 s" in r.json()["detail"]
+        assert app.state.busy == 0
+        assert (await c.post("/v1/predict", files=upload())).status_code == 200
+    assert leftovers(app) == []

@@ -66,3 +66,45 @@ def test_default_split_is_deterministic_and_roughly_70_10_20():
     share = {s: splits.count(s) / len(splits) for s in ("train", "val", "test")}
     assert abs(share["train"] - 0.7) < 0.03 and abs(share["val"] - 0.1) < 0.02 and abs(share["test"] - 0.2) < 0.03
     assert np.isclose(sum(share.values()), 1.0)
+
+
+def test_paths_must_stay_inside_the_dataset(tmp_path):
+    data = tmp_path / "data"
+    (data / "trailers").mkdir(parents=True)
+    (data / "trailers" / "own.mp4").write_bytes(b"x")
+    elsewhere = tmp_path / "big-disk" / "linked.mp4"
+    elsewhere.parent.mkdir()
+    elsewhere.write_bytes(b"x")
+    (data / "trailers" / "linked.mp4").symlink_to(elsewhere)  # the dataset's owner made it: followed
+    good = [{"id": "own", "genres": ["Drama"], "trailer": "trailers/own.mp4"},
+            {"id": "linked", "genres": ["Drama"], "trailer": "trailers/linked.mp4"}]
+    write_rows(data, [
+        good[0],
+        {"id": "abs", "genres": ["Drama"], "trailer": "/etc/hostname"},
+        {"id": "up", "genres": ["Drama"], "poster": "../../etc/passwd"},
+        {"id": "mid", "genres": ["Drama"], "trailer": "trailers/../../big-disk/linked.mp4"},
+        good[1],
+        {"id": "nul", "genres": ["Drama"], "poster": "posters/a\u0000.jpg"},
+    ])
+    with pytest.raises(DatasetError) as err:
+        load_dataset(data)
+    problems = err.value.problems
+    assert [p.split(":")[0] for p in problems] == ["line 2", "line 3", "line 4", "line 6"]
+    assert "field 'trailer'" in problems[0] and "absolute" in problems[0]
+    assert "field 'poster'" in problems[1] and "'..'" in problems[1] and "'..'" in problems[2]
+    write_rows(data, good)
+    own, linked = load_dataset(data).movies
+    assert own.bundle.trailer == (data / "trailers" / "own.mp4").resolve()
+    assert linked.bundle.trailer == elsewhere.resolve()
+
+
+def test_text_that_is_not_utf8_or_too_deep_is_reported_with_its_line(tmp_path):
+    rows = [json.dumps({"id": "a", "genres": ["Drama"]}).encode(),
+            b'{"id": "b", "genres": ["Drama"], "plot": "caf\xe9"}',
+            b"[" * 100_000 + b"]" * 100_000,
+            json.dumps({"id": "c", "genres": ["Drama"]}).encode()]
+    (tmp_path / "movies.jsonl").write_bytes(b"\xef\xbb\xbf" + b"\n".join(rows) + b"\n")  # with a BOM
+    with pytest.raises(DatasetError) as err:
+        load_dataset(tmp_path)
+    assert err.value.problems == ["line 2: not UTF-8 text (byte 0xe9 at column 46)",
+                                  "line 3: bad JSON (nested too deeply)"]
