@@ -2,8 +2,11 @@
 
 Every child runs without a shell, reads only a local file given by absolute path
 (`-protocol_whitelist file`) through the demuxers we accept (`-format_whitelist`), and
-- gets an address-space limit (RLIMIT_AS, set between fork and exec), so a file that makes
-  ffmpeg allocate without end fails instead of the machine running out of memory;
+- gets an address-space limit (RLIMIT_AS, set by util-linux's `prlimit` just before it execs the
+  tool), so a file that makes ffmpeg allocate without end fails instead of the machine running out
+  of memory. Not `preexec_fn`: it makes Python fork() instead of vfork(), fork runs OpenBLAS's
+  at-fork handler, and that handler deadlocks while another thread is inside a BLAS call (a
+  soundtrack's mel filterbank while the next trailer is being probed, seen in training);
 - stops at the caller's deadline (one per file, shared by all its subprocesses);
 - has its stdout read up to a cap the caller sets from what it can use (n frames, the seconds of
   sound wanted, the packet index of a plausible video); past it the child is killed;
@@ -13,11 +16,9 @@ Every child runs without a shell, reads only a local file given by absolute path
 
 import os
 import re
-import resource
 import selectors
 import subprocess
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from models.media.errors import InvalidMediaError
@@ -42,11 +43,9 @@ class Output:
 def run(cmd: list[str], deadline: Deadline, what: str, max_stdout: int, memory_mb: int) -> Output:
     """Run `cmd` to its end, its cap, or the deadline (then InvalidMediaError "<what> timed out")."""
     deadline.remaining(what)
-    limit = partial(_limit_address_space, memory_mb << 20)
-    # preexec_fn runs in the forked child before exec. It is unsafe with threads when it needs a lock
-    # another thread held at the fork (imports, logging); this one only makes one system call.
-    with subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          preexec_fn=limit) as child:  # noqa: PLW1509
+    limited = ["prlimit", f"--as={memory_mb << 20}", "--", *cmd]
+    with subprocess.Popen(limited, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as child:
         try:
             stdout, stderr, overflowed = _read(child, deadline, what, max_stdout)
             if overflowed:
@@ -58,10 +57,6 @@ def run(cmd: list[str], deadline: Deadline, what: str, max_stdout: int, memory_m
             if child.poll() is None:
                 child.kill()
     return Output(returncode, stdout, stderr, overflowed)
-
-
-def _limit_address_space(max_bytes: int) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
 
 
 def _read(child: subprocess.Popen, deadline: Deadline, what: str, max_stdout: int) -> tuple[bytes, bytes, bool]:

@@ -2,7 +2,10 @@
 the pixel limit on decoded frames, and data that ends before the declared duration."""
 
 import dataclasses
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from media_fixtures import run_ffmpeg
@@ -101,3 +104,28 @@ def test_a_soundtrack_shorter_than_the_video_is_not_truncation(tmp_path):
     info = probe(path)
     assert len(extract_audio(path, info, 8000)) == pytest.approx(2 * 8000, rel=0.05)
     assert sample_frames(path, info, 4, SIZE).shape[0] == 4
+
+
+BLAS_WHILE_SPAWNING = """
+import threading, numpy as np
+from models.media.limits import Deadline
+from models.media.process import run
+stop = threading.Event()
+def blas():
+    a = np.random.rand(400, 400)
+    while not stop.is_set():
+        a @ a
+threading.Thread(target=blas, daemon=True).start()
+for _ in range(40):
+    run(["true"], Deadline(10), "true", max_stdout=10, memory_mb=700)
+stop.set()
+"""
+
+
+def test_spawning_while_another_thread_is_in_blas_does_not_deadlock():
+    # a fork() (as preexec_fn forces) runs OpenBLAS's at-fork handler, which waits forever for a BLAS
+    # call running in another thread: training decodes the next trailer while it computes mel spectra
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", BLAS_WHILE_SPAWNING], cwd=root, timeout=60, capture_output=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr.decode()[-500:]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from models.backbones import LITE0_SHA256
 from models.genres import GENRES
 
 pytestmark = pytest.mark.slow
@@ -213,7 +214,7 @@ def test_model_card(server, page, screenshots, key):
     assert "seed 0" in page.inner_text("#synthetic")
     heat = page.eval_on_selector_all("#fusion tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
     assert heat == list(GENRES)
-    assert "resnet18" in page.inner_text("#models")
+    assert "efficientnet_lite0" in page.inner_text("#models") and LITE0_SHA256 in page.inner_text("#models")
     assert "all (learned)" in page.inner_text("#report")
     page.locator("#plots").scroll_into_view_if_needed()
     for _ in range(100):  # the plots load lazily, with the key, once in view
