@@ -20,7 +20,7 @@ from PIL import Image
 
 from models.artifacts import Artifacts
 from models.bundle import Bundle
-from models.media import extract_audio, probe, sample_frames
+from models.media import extract_audio, probe, sample_frames, sample_timed_frames
 
 
 def best_of(fn, repeats: int) -> float:
@@ -37,7 +37,7 @@ def floor_ms(artifacts: Artifacts, bundle: Bundle, repeats: int = 3) -> dict[str
     enc = artifacts.encoders
     info = probe(bundle.trailer)
     video, audio = enc["video"], enc["audio"]
-    frames = sample_frames(bundle.trailer, info, video.n_frames, (video.frame_size, video.frame_size))
+    frames = sample_timed_frames(bundle.trailer, info, video.n_frames, (video.frame_size, video.frame_size))
     pcm = extract_audio(bundle.trailer, info, audio.sample_rate)
     decoded = {m: e.load_input(bundle, info) for m, e in enc.items() if m not in ("video", "audio") and e.has_input(bundle)}
     decoded.update(video=frames, audio=pcm)

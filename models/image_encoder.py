@@ -2,9 +2,9 @@
 image statistics, and a torch head trained on the cached features.
 
 A subclass decodes its input (`load_input`), turns pixels into features (`embed`, using
-`cnn_features` and `image_stats`), and builds its head (`new_head(dim)`, a module whose
-first layer is a `Standardise` named `norm`). Fitting, prediction and the weights file are
-shared here.
+`pixel_features`: the CNN's, then its `extra_features`) and builds its head (`new_head(dim)`,
+a module whose first layer is a `Standardise` named `norm`). Fitting, prediction and the weights
+file are shared here.
 """
 
 from pathlib import Path
@@ -38,6 +38,14 @@ class ImageEncoder(Encoder):
         module = backbone.module.to(self.device)
         with torch.inference_mode():
             return module(backbone.normalise(pixels.to(self.device))).float().cpu()
+
+    def extra_features(self, pixels: torch.Tensor) -> list[torch.Tensor]:
+        """Cheap per-image descriptors appended to the CNN features, each (n, k) float."""
+        return []
+
+    def pixel_features(self, pixels: torch.Tensor) -> torch.Tensor:
+        """uint8 (n, h, w, 3) -> float32 (n, dim): the CNN's features, then the extra ones."""
+        return torch.cat([self.cnn_features(pixels), *self.extra_features(pixels)], dim=1)
 
     def feature_identity(self) -> dict:
         return {"backbone": self.extractor().describe(), "features_version": FEATURES_VERSION}

@@ -9,6 +9,7 @@ kept as buffers), MLP -> 13 logits, BCE, early stopping on validation micro-AP.
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
 from models.bundle import Bundle
@@ -47,18 +48,21 @@ class PosterEncoder(ImageEncoder):
     def has_input(self, bundle: Bundle) -> bool:
         return bundle.poster is not None
 
-    def load_input(self, bundle: Bundle, media_info=None, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-        """(image_size, image_size, 3) uint8; raises models.media.UnsupportedMediaError / InvalidMediaError."""
-        image = load_image(bundle.poster, max_pixels).resize((self.image_size, self.image_size))
-        return np.array(image, dtype=np.uint8)
+    def load_input(self, bundle: Bundle, media_info=None, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+        """The RGB poster at its own size; raises models.media.UnsupportedMediaError / InvalidMediaError."""
+        return load_image(bundle.poster, max_pixels)
 
-    def embed(self, pixels: np.ndarray) -> np.ndarray:
+    def pixels(self, image: Image.Image) -> torch.Tensor:
+        """(1, image_size, image_size, 3) uint8: the poster squashed to the model's square."""
+        square = image.resize((self.image_size, self.image_size))
+        return torch.tensor(np.array(square, dtype=np.uint8))[None]
+
+    def embed(self, image: Image.Image) -> np.ndarray:
         """(dim,) float16: backbone features, then image statistics."""
-        x = torch.tensor(pixels, dtype=torch.uint8)[None]
-        parts = [self.cnn_features(x)]
-        if self.image_stats:
-            parts.append(low_level_stats(x))
-        return torch.cat(parts, dim=1)[0].numpy().astype(np.float16)
+        return self.pixel_features(self.pixels(image))[0].numpy().astype(np.float16)
+
+    def extra_features(self, pixels: torch.Tensor) -> list[torch.Tensor]:
+        return [low_level_stats(pixels)] if self.image_stats else []
 
     def new_head(self, dim: int) -> PosterHead:
         return PosterHead(dim, self.hidden, self.dropout)

@@ -20,7 +20,7 @@ from torch import nn
 from models.bundle import Bundle
 from models.genres import N_GENRES
 from models.image_encoder import ImageEncoder, image_stats
-from models.media import MediaInfo, probe, sample_frames
+from models.media import MediaInfo, SampledFrames, probe, sample_timed_frames
 from models.torch_fit import Standardise
 
 POOLINGS = ("mean", "tempconv")
@@ -67,21 +67,24 @@ class VideoEncoder(ImageEncoder):
     def has_input(self, bundle: Bundle) -> bool:
         return bundle.trailer is not None
 
-    def load_input(self, bundle: Bundle, media_info: MediaInfo | None = None) -> np.ndarray:
-        """(n_frames, frame_size, frame_size, 3) uint8 frames spread over the trailer."""
+    def load_input(self, bundle: Bundle, media_info: MediaInfo | None = None) -> SampledFrames:
+        """`n_frames` (frame_size, frame_size, 3) uint8 frames spread over the trailer, with their times."""
         info = media_info or probe(bundle.trailer)
-        return sample_frames(bundle.trailer, info, self.n_frames, (self.frame_size, self.frame_size))
+        return sample_timed_frames(bundle.trailer, info, self.n_frames, (self.frame_size, self.frame_size))
 
-    def embed(self, frames: np.ndarray) -> np.ndarray:
+    def embed(self, sampled: SampledFrames) -> np.ndarray:
         """(n_frames, dim) float16: backbone features of all frames (one batch), then frame statistics."""
-        pixels = torch.tensor(frames, dtype=torch.uint8)  # a copy: decoded frames are read-only buffers
-        parts = [self.cnn_features(pixels)]
-        if self.frame_stats:
-            parts += [image_stats(pixels), frame_change(pixels)]
-        return torch.cat(parts, dim=1).numpy().astype(np.float16)
+        return self.pixel_features(_pixels(sampled)).numpy().astype(np.float16)
+
+    def extra_features(self, pixels: torch.Tensor) -> list[torch.Tensor]:
+        return [image_stats(pixels), frame_change(pixels)] if self.frame_stats else []
 
     def new_head(self, dim: int) -> VideoHead:
         return VideoHead(dim, self.pooling, tuple(self.hidden), self.conv_channels, self.dropout)
+
+
+def _pixels(sampled: SampledFrames) -> torch.Tensor:
+    return torch.tensor(sampled.frames, dtype=torch.uint8)  # a copy: decoded frames are read-only buffers
 
 
 def frame_change(pixels: torch.Tensor) -> torch.Tensor:

@@ -52,8 +52,10 @@ def test_features_are_float16_frames_by_backbone_plus_stats(features):
 def test_load_input_uses_the_given_media_info(trailers, monkeypatch):
     info = probe(trailers[0].trailer)
     monkeypatch.setattr(video, "probe", lambda path: pytest.fail("probed a second time"))
-    frames = VideoEncoder(**TINY).load_input(trailers[0], info)
-    assert frames.shape == (4, 32, 32, 3) and frames.dtype == np.uint8
+    sampled = VideoEncoder(**TINY).load_input(trailers[0], info)
+    assert sampled.frames.shape == (4, 32, 32, 3) and sampled.frames.dtype == np.uint8
+    assert sampled.source_size == (64, 48) and np.all(np.diff(sampled.times_s) > 0)
+    assert 0 <= sampled.times_s[0] and sampled.times_s[-1] < 2.0
 
 
 def test_predict_proba_shape_dtype_range(fitted, trailers):
@@ -152,3 +154,4 @@ def test_variable_length_inputs_with_a_collate_function():
     module = fit_module(MeanPool(), items, y, items[:5], y[:5], FitSettings(epochs=3, batch_size=8), collate=collate)
     proba = predict_proba(module, items, batch_size=7, collate=collate)
     assert proba.shape == (20, N_GENRES) and proba.dtype == np.float32
+
