@@ -14,6 +14,7 @@ from torch import nn
 
 from models.bundle import Bundle
 from models.genres import N_GENRES
+from models.gradcam import display_size, heatmap
 from models.image import DEFAULT_MAX_PIXELS, load_image
 from models.image_encoder import ImageEncoder
 from models.image_encoder import (
@@ -63,6 +64,16 @@ class PosterEncoder(ImageEncoder):
 
     def extra_features(self, pixels: torch.Tensor) -> list[torch.Tensor]:
         return [low_level_stats(pixels)] if self.image_stats else []
+
+    def head_batch(self, features: torch.Tensor) -> torch.Tensor:
+        return features
+
+    def explain(self, image: Image.Image, genres: list[str]) -> dict:
+        """Grad-CAM of each genre's logit over the poster: masks at the poster's own size."""
+        _, _, cams = self.explain_pass(self.pixels(image), genres)
+        size = display_size(image.size)
+        return {"width": image.width, "height": image.height,
+                "heatmaps": [{"genre": g, **heatmap(image, cams[g][0], size)} for g in genres]}
 
     def new_head(self, dim: int) -> PosterHead:
         return PosterHead(dim, self.hidden, self.dropout)

@@ -15,15 +15,18 @@ sequence pooled by mean and max (TempConv); then the paper's MLP 512 -> 64 -> 13
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
 from models.bundle import Bundle
-from models.genres import N_GENRES
+from models.genres import GENRE_INDEX, N_GENRES
+from models.gradcam import display_size, heatmap
 from models.image_encoder import ImageEncoder, image_stats
 from models.media import MediaInfo, SampledFrames, probe, sample_timed_frames
 from models.torch_fit import Standardise
 
 POOLINGS = ("mean", "tempconv")
+HEATMAP_FRAMES = 3  # per explained genre, the frames that raise it most get a Grad-CAM heatmap
 
 
 class VideoHead(nn.Module):
@@ -79,8 +82,37 @@ class VideoEncoder(ImageEncoder):
     def extra_features(self, pixels: torch.Tensor) -> list[torch.Tensor]:
         return [image_stats(pixels), frame_change(pixels)] if self.frame_stats else []
 
+    def head_batch(self, features: torch.Tensor) -> torch.Tensor:
+        return features[None]  # one trailer's frames
+
     def new_head(self, dim: int) -> VideoHead:
         return VideoHead(dim, self.pooling, tuple(self.hidden), self.conv_channels, self.dropout)
+
+    def explain(self, sampled: SampledFrames, genres: list[str]) -> dict:
+        """Each frame's importance per genre (the trailer's log-odds for it less those without the frame),
+        and Grad-CAM heatmaps of the HEATMAP_FRAMES most important frames per genre."""
+        features, logits, cams = self.explain_pass(_pixels(sampled), genres)
+        importance = logits[None] - self._without_each_frame(features)  # (n_frames, 13)
+        size = display_size(sampled.source_size)
+        heatmaps = []
+        for genre in genres:
+            column = importance[:, GENRE_INDEX[genre]]
+            for i in torch.argsort(column, descending=True, stable=True)[:HEATMAP_FRAMES].tolist():
+                frame = Image.fromarray(sampled.frames[i])
+                heatmaps.append({"genre": genre, "time_s": round(float(sampled.times_s[i]), 3), "frame": i,
+                                 **heatmap(frame, cams[genre][i], size)})
+        return {"times_s": [round(float(t), 3) for t in sampled.times_s],
+                "importance": {g: importance[:, GENRE_INDEX[g]].tolist() for g in genres},
+                "heatmaps": heatmaps}
+
+    def _without_each_frame(self, features: torch.Tensor) -> torch.Tensor:
+        """(n_frames, 13): the head's logits with frame i left out, for each i (no frame left: 0, even odds)."""
+        n = len(features)
+        if n == 1:
+            return torch.zeros(1, N_GENRES)
+        keep = torch.tensor([[k for k in range(n) if k != i] for i in range(n)])
+        with torch.inference_mode():
+            return self.head_(features[keep]).float().cpu()
 
 
 def _pixels(sampled: SampledFrames) -> torch.Tensor:

@@ -1,14 +1,19 @@
 """The video encoder on tiny real trailers, and the shared torch training loop (models.torch_fit)."""
 
+import base64
+import io
+import json
+
 import numpy as np
 import pytest
 import torch
 from media_fixtures import make_video
+from PIL import Image
 from torch import nn
 
 from models import torch_fit, video
 from models.bundle import Bundle
-from models.genres import N_GENRES
+from models.genres import GENRE_INDEX, N_GENRES
 from models.media import probe
 from models.torch_fit import FitSettings, fit_module, micro_ap, predict_proba
 from models.video import VideoEncoder
@@ -155,3 +160,31 @@ def test_variable_length_inputs_with_a_collate_function():
     proba = predict_proba(module, items, batch_size=7, collate=collate)
     assert proba.shape == (20, N_GENRES) and proba.dtype == np.float32
 
+
+def test_explanation_frames_importance_and_heatmaps(fitted, trailers):
+    sampled = fitted.load_input(trailers[3])
+    genres = ["Action", "Drama"]
+    out = fitted.explain(sampled, genres)
+    json.dumps(out)
+    assert out["times_s"] == pytest.approx(sampled.times_s.tolist(), abs=1e-3)
+    features = fitted.embed(sampled)
+    full = _logits(fitted, features)
+    for genre in genres:
+        j = GENRE_INDEX[genre]
+        # each frame's importance: the logit less the logit of the trailer without that frame
+        without = [_logits(fitted, np.delete(features, i, axis=0))[j] for i in range(len(features))]
+        assert out["importance"][genre] == pytest.approx(full[j] - np.array(without), abs=1e-4)
+        maps = [h for h in out["heatmaps"] if h["genre"] == genre]
+        best = np.argsort(-np.array(out["importance"][genre]), kind="stable")[:video.HEATMAP_FRAMES]
+        assert [h["frame"] for h in maps] == best.tolist()
+        for h in maps:
+            mask = Image.open(io.BytesIO(base64.b64decode(h["mask_png"])))
+            assert (mask.mode, mask.size, (h["width"], h["height"])) == ("L", (32, 32), (32, 32))
+            assert h["time_s"] == pytest.approx(sampled.times_s[h["frame"]], abs=1e-3)
+            overlay = Image.open(io.BytesIO(base64.b64decode(h["overlay_png"])))
+            assert overlay.size == (96, 48)  # the trailer's own aspect
+
+
+def _logits(encoder: VideoEncoder, features: np.ndarray) -> np.ndarray:
+    proba = encoder.predict_features([features])[0].astype(np.float64)
+    return np.log(proba / (1 - proba))
