@@ -1,5 +1,7 @@
 """One contract, every encoder class (timm-style): each is checked the same way on a tiny dataset."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -60,3 +62,12 @@ def test_save_load_gives_identical_probabilities(fitted, tmp_path):
 def test_has_input_is_false_without_the_modality(fitted):
     encoder, _ = fitted
     assert not encoder.has_input(Bundle(id="empty"))
+
+
+def test_explain_answers_for_the_asked_genres_in_json(fitted):
+    encoder, bundles = fitted
+    raw = next(r for r in (encoder.load_input(b) for b in bundles) if r is not None)
+    out = encoder.explain(raw, ["Drama", "Action"])
+    text = json.dumps(out, allow_nan=False)
+    by_genre = out.get("importance", out) if encoder.modality != "poster" else {h["genre"]: h for h in out["heatmaps"]}
+    assert list(by_genre) == ["Drama", "Action"], text[:300]
