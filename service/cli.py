@@ -84,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", help="plot text, or @FILE to read it from a file")
     p.add_argument("--metadata", help="metadata JSON object, or @FILE")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--explain", action="store_true",
+                   help="also explain the genres (as POST /v1/explain): writes explanation.json and PNGs to --out")
+    p.add_argument("--genres", help="with --explain: comma-separated genres to explain (default: the top 3)")
+    p.add_argument("--out", type=Path, help="with --explain: the directory to write")
     p.set_defaults(run=_predict)
 
     p = sub.add_parser("demo", help="the main job: synthesise the benchmark, train, evaluate, then serve")
@@ -142,6 +146,15 @@ def _serve(args) -> None:
 
 
 def _predict(args) -> None:
+    if args.explain:
+        from service.explain import explain_cli
+
+        if args.out is None:
+            raise ValueError("--explain needs --out DIR, where the JSON and the images go")
+        explain_cli(args)
+        return
+    if args.out or args.genres:
+        raise ValueError("--out and --genres go with --explain")
     from service.predictor import predict_cli
 
     predict_cli(args)
