@@ -89,7 +89,8 @@ class RayEngine:
         dataset = ray.data.from_items([{"item": pickle.dumps(item)} for item in items],
                                       override_num_blocks=n_batches)
         results = dataset.map_batches(RayWorker, fn_constructor_args=(setup, fn), batch_size=batch_size,
-                                      batch_format="numpy", concurrency=actors, num_cpus=cpus)
+                                      batch_format="numpy", num_cpus=cpus,
+                                      compute=ray.data.ActorPoolStrategy(size=actors))
         for row in results.iter_rows():
             yield pickle.loads(row["result"])
 
