@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import torch
+
 from service.batch_predictor import load_batch_predictor, predict_batch
 from service.predictor import check_artifact_dir
 from training.dataset import Movie, load_dataset
@@ -55,7 +57,7 @@ def predict_catalogue(artifacts: Path, data: Path, out: Path, split: str = "all"
     if done:
         log.info("%s: %d movies already there, %d to go", out, len(done), len(items))
     start = time.perf_counter()
-    setup = partial(load_batch_predictor, Path(artifacts).resolve(), device)
+    setup = partial(load_batch_predictor, Path(artifacts).resolve(), device, torch.get_num_threads())
     with progress(total=len(items), desc="predict", unit="movie", disable=not items) as bar:
         for line in (engine or LocalEngine()).map(setup, predict_batch, items, batch_size):
             sink.append(line)

@@ -71,8 +71,11 @@ class BatchPredictor(Predictor):
         return scores
 
 
-def load_batch_predictor(artifacts: Path, device: str = "cpu") -> BatchPredictor:
-    """A worker's state (the engine's setup): the artifacts, loaded once per worker."""
+def load_batch_predictor(artifacts: Path, device: str = "cpu", threads: int | None = None) -> BatchPredictor:
+    """A worker's state (the engine's setup): the artifacts, loaded once per worker. `threads`: torch's
+    thread count of the process that asked (some kernels round differently with another count)."""
+    if threads is not None and threads != torch.get_num_threads():
+        torch.set_num_threads(threads)
     return BatchPredictor.from_dir(artifacts, device=device, warm_up=False)
 
 

@@ -12,7 +12,8 @@ picklable top-level callables, so Ray can ship them to other machines.
   runs its forward passes.
 - `RayEngine`: Ray Data. `ray.data.from_items` (one block per batch), then `map_batches` with an
   actor pool (each actor runs `setup` once), streamed back in order, so the caller writes results
-  as they come. `RAY_ADDRESS` or `address` joins a cluster; otherwise a local Ray instance starts
+  as they come. The setups run torch with the caller's thread count, so results are bit-identical
+  to the local engine's on the same hardware. `RAY_ADDRESS` or `address` joins a cluster; otherwise a local Ray instance starts
   with this machine's cores. Items travel pickled, so media paths must be the same on every node
   (a shared volume).
 """
@@ -95,7 +96,7 @@ class RayEngine:
             yield pickle.loads(row["result"])
 
     def pool_size(self, cluster_cpus: float) -> tuple[int, float]:
-        """(actors, CPUs per actor): by default one actor per 2 CPUs (torch gets 2 threads each)."""
+        """(actors, CPUs reserved per actor): by default one actor per 2 CPUs."""
         actors = self.workers or max(1, int(cluster_cpus) // 2)
         return actors, max(1.0, float(int(cluster_cpus) // actors))
 

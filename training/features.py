@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from models.base import Encoder, atomic_path
 from models.bundle import Bundle
@@ -113,7 +114,9 @@ class Unusable:
 
 class EncoderSetup:
     """The engine's setup for `embed_batch`: this process reuses `encoder` (its backbone is loaded);
-    pickled for another process (a Ray actor), it rebuilds the encoder from its class and parameters."""
+    pickled for another process (a Ray actor), it rebuilds the encoder from its class and parameters,
+    and runs torch with this process's thread count: some kernels round differently with another
+    count, and the features must be the same bytes whichever engine made them."""
 
     def __init__(self, encoder: Encoder):
         self.encoder = encoder
@@ -123,10 +126,11 @@ class EncoderSetup:
 
     def __reduce__(self):
         encoder = self.encoder
-        return _rebuilt, (type(encoder), encoder.get_params(), encoder.device)
+        return _rebuilt, (type(encoder), encoder.get_params(), encoder.device, torch.get_num_threads())
 
 
-def _rebuilt(cls: type[Encoder], params: dict, device: str) -> EncoderSetup:
+def _rebuilt(cls: type[Encoder], params: dict, device: str, threads: int) -> EncoderSetup:
+    torch.set_num_threads(threads)
     return EncoderSetup(cls(**params).to(device))
 
 

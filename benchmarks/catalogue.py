@@ -1,0 +1,126 @@
+"""Catalogue scale: trailers per minute for batch prediction and training's feature extraction, on the
+local engine and on Ray (one node), Ray's start-up cost, and 1 against 2 actors. Writes
+benchmarks/results/catalogue.json, then BENCHMARKS.md (benchmarks/report.py renders it).
+
+    .venv/bin/python -m benchmarks.catalogue --data runs/bench/data --artifacts runs/bench/artifacts
+
+Needs a trained artifact of the synthetic benchmark (e.g. `make bench`'s or `moviescope train`'s).
+Each rate is also given in steady state (from the first line written to the last), since start-up
+(loading the models, starting actors) weighs on a short run and not on a catalogue.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.machine import machine
+from benchmarks.report import write_markdown
+from service.batch import predict_catalogue
+from training.config import load_config
+from training.dataset import load_dataset
+from training.engines import connect, make_engine
+from training.features import FeatureCache, extract_features
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+FEATURE_MODELS = ("video", "audio", "poster")  # the cached (decoded) modalities; text and metadata cost ~0
+
+
+class LineClock:
+    """Watches a JSON-lines file grow: when its first and its last line appeared."""
+
+    def __init__(self, path: Path):
+        self.path, self.first, self.last, self.lines = path, None, None, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> "LineClock":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._watch_once()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.1):
+            self._watch_once()
+
+    def _watch_once(self) -> None:
+        lines = self.path.read_bytes().count(b"\n") if self.path.exists() else 0
+        if lines > self.lines:
+            now = time.perf_counter()
+            self.first = self.first if self.first is not None else (now, lines)
+            self.last, self.lines = (now, lines), lines
+
+
+def predict_run(artifacts: Path, data: Path, split: str, engine, work: Path) -> dict:
+    out = work / f"{engine.name}-{getattr(engine, 'workers', '')}-{split}.jsonl"
+    out.unlink(missing_ok=True)
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    with LineClock(out) as clock:
+        summary = predict_catalogue(artifacts, data, out, split, engine)
+    wall = time.perf_counter() - start
+    (t0, n0), (t1, n1) = clock.first, clock.last
+    return {"movies": summary.written, "failed": summary.failed, "wall_s": wall,
+            "per_minute": summary.written / wall * 60, "first_line_s": t0 - start,
+            "steady_per_minute": (n1 - n0) / (t1 - t0) * 60 if t1 > t0 else None,
+            "load_before": load, "load_after": os.getloadavg()[0]}
+
+
+def features_run(data: Path, split: str, engine, work: Path) -> dict:
+    """Training's feature extraction of the cached modalities, from an empty cache."""
+    bundles = [m.bundle for m in load_dataset(data).movies if split in ("all", m.split)]
+    config = load_config(None)
+    cache_dir = work / f"cache-{engine.name}"
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    load = os.getloadavg()[0]
+    stages = {}
+    for name in FEATURE_MODELS:
+        start = time.perf_counter()
+        extract_features(config.build(name), bundles, FeatureCache(cache_dir), engine=engine)
+        stages[name] = time.perf_counter() - start
+    total = sum(stages.values())
+    return {"movies": len(bundles), "stages_s": stages, "wall_s": total, "per_minute": len(bundles) / total * 60,
+            "load_before": load, "load_after": os.getloadavg()[0]}
+
+
+def main() -> None:
+    args = _args()
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    results = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+               "data": {"n": len(load_dataset(args.data).movies), "split": args.split}, "runs": {}}
+    runs = results["runs"]
+    runs["predict local (2 threads)"] = predict_run(args.artifacts, args.data, args.split, make_engine("local"), work)
+    runs["features local"] = features_run(args.data, args.split, make_engine("local"), work)
+    start = time.perf_counter()
+    connect()  # a local Ray instance with this machine's cores
+    results["ray_init_s"] = time.perf_counter() - start
+    for actors in (1, 2):
+        name = f"predict ray ({actors} actor{'s' if actors > 1 else ''})"
+        runs[name] = predict_run(args.artifacts, args.data, args.split, make_engine("ray", actors), work)
+    runs["features ray"] = features_run(args.data, args.split, make_engine("ray"), work)
+    out = RESULTS / "catalogue.json"
+    out.write_text(json.dumps(results, indent=2))
+    write_markdown(json.loads((RESULTS / "latest.json").read_text()), ROOT / "BENCHMARKS.md")
+    print(json.dumps(runs, indent=2), f"\nwrote {out} and BENCHMARKS.md")
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT / "runs" / "bench" / "data")
+    parser.add_argument("--artifacts", type=Path, default=ROOT / "runs" / "bench" / "artifacts")
+    parser.add_argument("--split", default="test", help="which movies (all, or a split)")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "runs" / "catalogue")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()
