@@ -13,9 +13,11 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 from benchmarks.machine import machine
 from benchmarks.report import write_markdown
@@ -38,7 +40,7 @@ class LineClock:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
-    def __enter__(self) -> "LineClock":
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -68,7 +70,10 @@ def predict_run(artifacts: Path, data: Path, split: str, engine, work: Path) -> 
         summary = predict_catalogue(artifacts, data, out, split, engine)
     wall = time.perf_counter() - start
     (t0, n0), (t1, n1) = clock.first, clock.last
-    return {"movies": summary.written, "failed": summary.failed, "wall_s": wall,
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    stages = {k: statistics.median(line["timings_ms"][k] for line in lines if k in line.get("timings_ms", {}))
+              for k in ("decode", "video", "audio", "poster", "text", "metadata", "fusion", "total")}
+    return {"movies": summary.written, "failed": summary.failed, "wall_s": wall, "stages_ms_median": stages,
             "per_minute": summary.written / wall * 60, "first_line_s": t0 - start,
             "steady_per_minute": (n1 - n0) / (t1 - t0) * 60 if t1 > t0 else None,
             "load_before": load, "load_after": os.getloadavg()[0]}
@@ -95,8 +100,11 @@ def main() -> None:
     args = _args()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
+    movies = [m for m in load_dataset(args.data).movies if args.split in ("all", m.split)]
+    sizes = [m.bundle.trailer.stat().st_size for m in movies if m.bundle.trailer]
     results = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-               "data": {"n": len(load_dataset(args.data).movies), "split": args.split}, "runs": {}}
+               "data": {"movies": len(movies), "split": args.split, "mean_trailer_mb": statistics.mean(sizes) / 2**20,
+                        "synth": json.loads((Path(args.data) / ".moviescope-synth").read_text())}, "runs": {}}
     runs = results["runs"]
     runs["predict local (2 threads)"] = predict_run(args.artifacts, args.data, args.split, make_engine("local"), work)
     runs["features local"] = features_run(args.data, args.split, make_engine("local"), work)
