@@ -5,8 +5,8 @@ benchmarks/results/catalogue.json, then BENCHMARKS.md (benchmarks/report.py rend
     .venv/bin/python -m benchmarks.catalogue --data runs/bench/data --artifacts runs/bench/artifacts
 
 Needs a trained artifact of the synthetic benchmark (e.g. `make bench`'s or `moviescope train`'s).
-Each rate is also given in steady state (from the first line written to the last), since start-up
-(loading the models, starting actors) weighs on a short run and not on a catalogue.
+Batch prediction's rate is also given in steady state (over the second half of the run), since
+start-up (loading the models, starting actors) weighs on a short run and not on a catalogue.
 """
 
 import argparse
@@ -33,10 +33,10 @@ FEATURE_MODELS = ("video", "audio", "poster")  # the cached (decoded) modalities
 
 
 class LineClock:
-    """Watches a JSON-lines file grow: when its first and its last line appeared."""
+    """Watches a JSON-lines file grow: when each line count was first seen."""
 
     def __init__(self, path: Path):
-        self.path, self.first, self.last, self.lines = path, None, None, 0
+        self.path, self.seen = path, [(time.perf_counter(), 0)]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -49,16 +49,24 @@ class LineClock:
         self._thread.join()
         self._watch_once()
 
+    def first(self) -> float:
+        return next(t for t, n in self.seen if n > 0) - self.seen[0][0]
+
+    def steady_per_minute(self) -> float:
+        """Lines a minute over the second half of the run: start-up and the pipeline filling are behind."""
+        total = self.seen[-1][1]
+        t_half, n_half = next((t, n) for t, n in self.seen if n >= total / 2)
+        t_end = self.seen[-1][0]
+        return (total - n_half) / (t_end - t_half) * 60 if t_end > t_half else float("nan")
+
     def _watch(self) -> None:
         while not self._stop.wait(0.1):
             self._watch_once()
 
     def _watch_once(self) -> None:
         lines = self.path.read_bytes().count(b"\n") if self.path.exists() else 0
-        if lines > self.lines:
-            now = time.perf_counter()
-            self.first = self.first if self.first is not None else (now, lines)
-            self.last, self.lines = (now, lines), lines
+        if lines > self.seen[-1][1]:
+            self.seen.append((time.perf_counter(), lines))
 
 
 def predict_run(artifacts: Path, data: Path, split: str, engine, work: Path) -> dict:
@@ -69,13 +77,12 @@ def predict_run(artifacts: Path, data: Path, split: str, engine, work: Path) -> 
     with LineClock(out) as clock:
         summary = predict_catalogue(artifacts, data, out, split, engine)
     wall = time.perf_counter() - start
-    (t0, n0), (t1, n1) = clock.first, clock.last
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     stages = {k: statistics.median(line["timings_ms"][k] for line in lines if k in line.get("timings_ms", {}))
               for k in ("decode", "video", "audio", "poster", "text", "metadata", "fusion", "total")}
     return {"movies": summary.written, "failed": summary.failed, "wall_s": wall, "stages_ms_median": stages,
-            "per_minute": summary.written / wall * 60, "first_line_s": t0 - start,
-            "steady_per_minute": (n1 - n0) / (t1 - t0) * 60 if t1 > t0 else None,
+            "per_minute": summary.written / wall * 60, "first_line_s": clock.first(),
+            "steady_per_minute": clock.steady_per_minute(),
             "load_before": load, "load_after": os.getloadavg()[0]}
 
 
@@ -125,7 +132,7 @@ def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT / "runs" / "bench" / "data")
     parser.add_argument("--artifacts", type=Path, default=ROOT / "runs" / "bench" / "artifacts")
-    parser.add_argument("--split", default="test", help="which movies (all, or a split)")
+    parser.add_argument("--split", default="all", help="which movies (all, or a split)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "runs" / "catalogue")
     return parser.parse_args()
 

@@ -109,6 +109,8 @@ def extract_features(encoder: Encoder, bundles: list[Bundle], cache: FeatureCach
 
 @dataclass(frozen=True)
 class Unusable:
+    """A movie whose input could not be decoded (the modality is left out for it), and why."""
+
     reason: str
 
 
