@@ -7,7 +7,6 @@ interrupted run leaves only complete items and the next run picks up where it st
 Decoding the next movie overlaps with embedding the current one.
 """
 
-import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +16,7 @@ from tqdm import tqdm
 
 from models.base import Encoder, atomic_path
 from models.bundle import Bundle
+from models.checksums import sha256_file_cached
 from models.media import MediaError
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,6 @@ NO_INPUT = "none"  # marker content for "this bundle turned out to have no such 
 class FeatureCache:
     def __init__(self, root: Path | None):
         self.root = Path(root) if root else None
-        self._file_hashes: dict[tuple[str, int, int], str] = {}
 
     def path(self, encoder: Encoder, bundle: Bundle) -> Path | None:
         if self.root is None or not encoder.cache_features:
@@ -55,15 +54,7 @@ class FeatureCache:
                     np.save(f, np.asarray(features), allow_pickle=False)
 
     def _hash(self, path: Path) -> str:
-        stat = path.stat()
-        memo = (str(path), stat.st_size, stat.st_mtime_ns)
-        if memo not in self._file_hashes:
-            digest = hashlib.sha256()
-            with path.open("rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-            self._file_hashes[memo] = digest.hexdigest()[:24]
-        return self._file_hashes[memo]
+        return sha256_file_cached(path)[:24]
 
 
 def extract_features(encoder: Encoder, bundles: list[Bundle], cache: FeatureCache,
