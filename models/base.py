@@ -78,6 +78,10 @@ class Encoder(ABC):
     def embed(self, raw: Any) -> Any:
         """Frozen features of one decoded input (np.ndarray, or str/dict for cheap modalities)."""
 
+    def embed_many(self, raws: list) -> list:
+        """`embed` of each input; an encoder with a CNN may batch them (e.g. frames across movies)."""
+        return [self.embed(raw) for raw in raws]
+
     def features(self, bundle: Bundle, media_info: Any = None) -> Any:
         return self.embed(self.load_input(bundle, media_info))
 

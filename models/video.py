@@ -74,8 +74,16 @@ class VideoEncoder(ImageEncoder):
 
     def embed(self, frames: np.ndarray) -> np.ndarray:
         """(n_frames, dim) float16: backbone features of all frames (one batch), then frame statistics."""
-        pixels = torch.tensor(frames, dtype=torch.uint8)  # a copy: decoded frames are read-only buffers
-        parts = [self.cnn_features(pixels)]
+        return self.embed_many([frames])[0]
+
+    def embed_many(self, movies: list[np.ndarray]) -> list[np.ndarray]:
+        """`embed` of each movie's frames, with the frames of all of them in one backbone batch."""
+        pixels = [torch.tensor(frames, dtype=torch.uint8) for frames in movies]  # copies: decoded frames are read-only
+        cnn = self.cnn_features(torch.cat(pixels)).split([len(p) for p in pixels]) if pixels else []
+        return [self._features(p, c) for p, c in zip(pixels, cnn, strict=True)]
+
+    def _features(self, pixels: torch.Tensor, cnn: torch.Tensor) -> np.ndarray:
+        parts = [cnn]
         if self.frame_stats:
             parts += [image_stats(pixels), frame_change(pixels)]
         return torch.cat(parts, dim=1).numpy().astype(np.float16)

@@ -100,3 +100,13 @@ def tiny_artifacts(tiny_dataset, tiny_config, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tiny-run") / "artifacts"
     train(tiny_dataset, out, load_config(tiny_config), "cpu", out.parent / "cache")
     return out
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One real local Ray instance for the session (Ray has no local mode: about 2-7 s and 0.8 GB)."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
+    yield ray
+    ray.shutdown()

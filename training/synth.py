@@ -31,11 +31,11 @@ from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
-from tqdm import tqdm
 
 from models.genres import GENRE_INDEX, GENRES, N_GENRES
 from training import synth_media as media
 from training.ceiling import PLANTED_FILE
+from training.progress import progress as progress_bar
 from training.synth_text import make_metadata, make_plot, make_title
 
 MOVIES_FILE = "movies.jsonl"
@@ -82,7 +82,8 @@ def synthesize(out: Path, n: int = 300, seed: int = 0, duration: float = 30.0,
     splits = assign_splits(np.random.default_rng([seed, 1_000_002]), n)
     jobs = [(out, seed, i, labels[i], splits[i], duration, (width, height)) for i in range(n)]
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1, n)) as pool:
-        made = list(tqdm(pool.map(_make_movie, jobs), total=n, desc="synth", unit="movie", disable=not progress))
+        made = list(progress_bar(pool.map(_make_movie, jobs), total=n, desc="synth", unit="movie",
+                                 disable=not progress))
     write_jsonl(out / PLANTED_FILE, [{"id": row["id"], "planted": planted} for row, planted in made])
     write_jsonl(out / MOVIES_FILE, [row for row, _ in made])
     return out / MOVIES_FILE

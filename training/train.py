@@ -27,6 +27,7 @@ from models.genres import GENRES, as_genre_dict
 from training.ceiling import load_planted
 from training.config import TrainConfig
 from training.dataset import SPLITS, Dataset, DatasetError, labels, load_dataset
+from training.engines import Engine
 from training.evaluate import build_report, row_name, score_model, stack, summary
 from training.features import FeatureCache, extract_features
 from training.metrics import evaluate_scores, positive_share
@@ -54,8 +55,11 @@ def stage(name: str, timings: dict[str, float]):
     log.info("stage %s done in %.1f s", name, timings[name])
 
 
-def train(data: Path, out: Path, config: TrainConfig, device: str = "auto", cache_dir: Path | None = None) -> dict:
-    """Train everything and publish the artifact directory `out`. Returns the manifest."""
+def train(data: Path, out: Path, config: TrainConfig, device: str = "auto", cache_dir: Path | None = None,
+          engine: Engine | None = None) -> dict:
+    """Train everything and publish the artifact directory `out`. Returns the manifest.
+
+    `engine` runs the feature extraction (default: threads in this process; training/engines.py)."""
     device = resolve_device(device)
     _seed_everything(config.seed)
     dataset = load_dataset(data)
@@ -71,7 +75,7 @@ def train(data: Path, out: Path, config: TrainConfig, device: str = "auto", cach
     for name in config.models:
         with stage(f"model {name}", timings):
             scores[name], features[name] = _fit_or_resume(config, name, movies, staging / "models" / name, cache,
-                                                          device)
+                                                          device, engine)
     with stage("fusion", timings):
         fusion_data, report, predictions = _fuse_and_evaluate(config, movies, scores, load_planted(data))
     report["features"] = {row_name(name): features[name] for name in config.models}
@@ -87,7 +91,7 @@ def train(data: Path, out: Path, config: TrainConfig, device: str = "auto", cach
 
 
 def _fit_or_resume(config: TrainConfig, name: str, movies: dict, model_dir: Path, cache: FeatureCache,
-                   device: str) -> tuple[dict[str, np.ndarray], dict]:
+                   device: str, engine: Engine | None) -> tuple[dict[str, np.ndarray], dict]:
     """Each split's scores (NaN rows where the modality is absent) and what features the model read."""
     encoder = config.build(name).to(device)
     key = _fit_key(encoder, movies["train"] + movies["val"])
@@ -96,7 +100,7 @@ def _fit_or_resume(config: TrainConfig, name: str, movies: dict, model_dir: Path
         log.info("model %s: reusing the fit from an interrupted run", name)
         encoder = type(encoder).load(model_dir, device=device)
         return {s: score_model(encoder, movies[s], cache) for s in SPLITS}, encoder.feature_description()
-    X = {s: extract_features(encoder, [m.bundle for m in movies[s]], cache, desc=f"{name} {s}") for s in SPLITS}
+    X = _split_features(encoder, movies, cache, name, engine)
     train_idx = [i for i, x in enumerate(X["train"]) if x is not None]
     val_idx = [i for i, x in enumerate(X["val"]) if x is not None]
     if not train_idx:
@@ -107,6 +111,15 @@ def _fit_or_resume(config: TrainConfig, name: str, movies: dict, model_dir: Path
     )
     _save_model(encoder, model_dir, key)
     return {s: score_model(encoder, movies[s], cache) for s in SPLITS}, encoder.feature_description()
+
+
+def _split_features(encoder: Encoder, movies: dict, cache: FeatureCache, name: str,
+                    engine: Engine | None) -> dict[str, list]:
+    """Each split's features, extracted in one pass over all the splits (one engine start)."""
+    bundles = [m.bundle for s in SPLITS for m in movies[s]]
+    features = extract_features(encoder, bundles, cache, desc=name, engine=engine)
+    ends = np.cumsum([len(movies[s]) for s in SPLITS])
+    return {s: features[end - len(movies[s]):end] for s, end in zip(SPLITS, ends, strict=True)}
 
 
 def _save_model(encoder: Encoder, model_dir: Path, key: str) -> None:
