@@ -71,6 +71,8 @@ def extract_features(encoder: Encoder, bundles: list[Bundle], cache: FeatureCach
     side by side, then embedded one by one (so a movie's features never depend on its batch). The
     cheap modalities (text, metadata: nothing to decode, nothing cached) always run here."""
     results: list = [None] * len(bundles)
+    if not encoder.cache_features:
+        return _embed_uncached(encoder, bundles, results)
     todo = []
     for i, bundle in enumerate(bundles):
         if not encoder.has_input(bundle):
@@ -83,7 +85,7 @@ def extract_features(encoder: Encoder, bundles: list[Bundle], cache: FeatureCach
             todo.append((i, path))
     if not todo:
         return results
-    engine = engine if encoder.cache_features and engine is not None else LocalEngine()
+    engine = engine or LocalEngine()
     mapped = engine.map(EncoderSetup(encoder), embed_batch, [bundles[i] for i, _ in todo], BATCH_SIZE)
     with progress(total=len(todo), desc=desc or encoder.modality, unit="movie", leave=False,
                   disable=len(todo) < 5) as bar:
@@ -95,6 +97,16 @@ def extract_features(encoder: Encoder, bundles: list[Bundle], cache: FeatureCach
                 continue
             results[i] = features
             cache.store(path, features)
+    return results
+
+
+def _embed_uncached(encoder: Encoder, bundles: list[Bundle], results: list) -> list:
+    """The cheap modalities (text, metadata: nothing to decode, nothing cached) in one `embed_many`,
+    which lets a sentence encoder batch its plots."""
+    present = [i for i, bundle in enumerate(bundles) if encoder.has_input(bundle)]
+    for i, features in zip(present, encoder.embed_many([encoder.load_input(bundles[i]) for i in present]),
+                           strict=True):
+        results[i] = features
     return results
 
 
