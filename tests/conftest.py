@@ -14,6 +14,7 @@ logging.getLogger("models.backbones").setLevel(logging.ERROR)
 TINY_MODELS = {
     "video": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
     "video_tempconv": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
+    "video_lstm": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
     "audio": {"params": {"n_mels": 16, "clip_seconds": 1.0, "n_clips": 2, "epochs": 2}},
     "poster": {"params": {"image_size": 32, "epochs": 5}},
     "text": {"params": {"calibration_folds": 2}},

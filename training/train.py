@@ -159,7 +159,7 @@ def _fuse_and_evaluate(config: TrainConfig, movies: dict, scores: dict, planted:
 
 
 def _choose_serving(scores: dict, y_val: np.ndarray, modalities_of: dict[str, str]) -> dict[str, str]:
-    """For each modality, the model with the best validation mAP (e.g. fastVideo vs TempConv)."""
+    """For each modality, the model with the best validation mAP (e.g. fastVideo, TempConv or CNN+LSTM)."""
     best: dict[str, tuple[float, str]] = {}
     for name, split_scores in scores.items():
         val = split_scores["val"]

@@ -83,7 +83,7 @@ def test_fitting_on_cached_features_needs_no_backbone_and_repeats(features):
 
 def test_unknown_pooling_is_refused(features):
     with pytest.raises(ValueError, match="pooling"):
-        VideoEncoder(**TINY, pooling="lstm").fit_features(features, random_labels(len(features)))
+        VideoEncoder(**TINY, pooling="gru").fit_features(features, random_labels(len(features)))
 
 
 # ---- models.torch_fit -------------------------------------------------------------------

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.slow
 SMALL_MODELS = {
     "video": {"params": {"frame_size": 64, "n_frames": 8}},
     "video_tempconv": {"params": {"frame_size": 64, "n_frames": 8}},
+    "video_lstm": {"params": {"frame_size": 64, "n_frames": 8}},
     "audio": {"params": {"n_mels": 48, "n_fft": 1024, "clip_seconds": 2.0, "n_clips": 2, "epochs": 20}},
     "poster": {"params": {"image_size": 96}},
     "text_fasttext": {"params": {"epoch": 20, "dim": 20, "bucket": 20000}},
