@@ -3,7 +3,7 @@
 Features (cached), per trailer: `n_frames` frames sampled across it (models.media), squashed
 to `frame_size` squares, run through a frozen ImageNet backbone in one batch (models.backbones;
 EfficientNet-Lite0 by default, VGG16 fc7 in the paper profile); with `frame_stats`, each
-frame's vector also gets cheap low-level descriptors (models.image_encoder.image_stats: colour,
+frame's vector also gets cheap low-level descriptors (models.image.image_stats: colour,
 hue and brightness histograms, edge energy, centre-surround contrast) and its change from the
 previous frame (cuts), the classic lighting / colour / shot-change cues of video-genre work.
 Stored as float16 (n_frames, dim).
@@ -22,7 +22,8 @@ from torch import nn
 
 from models.bundle import Bundle
 from models.genres import N_GENRES
-from models.image_encoder import ImageEncoder, image_stats
+from models.image import image_stats
+from models.image_encoder import ImageEncoder
 from models.media import MediaInfo, probe, sample_frames
 from models.torch_fit import Standardise
 
