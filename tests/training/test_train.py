@@ -68,6 +68,7 @@ def test_corrupted_artifact_is_refused(tiny_artifacts, tmp_path):
         load_artifacts(copy)
 
 
+@pytest.mark.slow
 def test_interrupted_training_resumes(tiny_dataset, tiny_config, tmp_path, monkeypatch, caplog):
     config = load_config(tiny_config)
     out, cache = tmp_path / "artifacts", tmp_path / "cache"
