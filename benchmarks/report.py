@@ -100,8 +100,8 @@ def catalogue_lines(c: dict) -> list[str]:
         "|---|---|---|---|---|",
     ]
     local = runs["predict local (2 threads)"]["per_minute"]
-    lines[4:4] = [f"Target: local batch prediction at 60 or more trailers a minute on 2 cores: **{local:.0f}** over "
-                  f"the whole run, start-up included ({'met' if local >= 60 else '**missed**'}).", ""]
+    lines[4:4] = [(f"Target: local batch prediction at 60 or more trailers a minute on 2 cores: **{local:.0f}** over "
+                   f"the whole run, start-up included ({'met' if local >= 60 else '**missed**'})."), ""]
     for name, r in runs.items():
         steady = f"{r['steady_per_minute']:.1f}" if r.get("steady_per_minute") else ""
         first = f"{r['first_line_s']:.0f} s" if "first_line_s" in r else ""

@@ -162,10 +162,13 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 
 class atomic_path:
-    """`with atomic_path(final) as tmp:` write to tmp; it replaces `final` only if the block succeeds."""
+    """`with atomic_path(final) as tmp:` write to tmp; it replaces `final` only if the block succeeds.
 
-    def __init__(self, final: Path):
+    The file is private to its owner (mkstemp's 0o600) unless `mode` says otherwise."""
+
+    def __init__(self, final: Path, mode: int | None = None):
         self.final = Path(final)
+        self.mode = mode
 
     def __enter__(self) -> Path:
         self.final.parent.mkdir(parents=True, exist_ok=True)
@@ -176,6 +179,8 @@ class atomic_path:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
+            if self.mode is not None:
+                os.chmod(self.tmp, self.mode)
             os.replace(self.tmp, self.final)
         else:
             self.tmp.unlink(missing_ok=True)

@@ -14,10 +14,8 @@ from torch import nn
 from models.bundle import Bundle
 from models.genres import N_GENRES
 from models.image import DEFAULT_MAX_PIXELS, load_image
+from models.image import image_stats as low_level_stats  # the parameter `image_stats` switches them on
 from models.image_encoder import ImageEncoder
-from models.image_encoder import (
-    image_stats as low_level_stats,  # the parameter `image_stats` switches them on
-)
 from models.torch_fit import Standardise
 
 

@@ -124,7 +124,7 @@ def write_batch_report(artifacts: Path, data: Path, split: str, movies: list[Mov
 
 def predict_catalogue_cli(args, engine: Engine) -> int:
     """`moviescope predict --data`: exit status 0 when every movie was scored, 1 when some failed."""
-    from training.train import resolve_device
+    from models.device import resolve_device
 
     if args.out is None:
         raise ValueError("--data needs --out, the JSON-lines file to write (or to resume)")

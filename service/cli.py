@@ -140,8 +140,8 @@ def _train(args) -> None:
 
 
 def _evaluate(args) -> None:
+    from models.device import resolve_device
     from training.evaluate import run_evaluation, summary
-    from training.train import resolve_device
 
     report = run_evaluation(args.data, args.artifacts, args.split, args.out, args.cache, resolve_device(args.device))
     _print_summary({"split": report["split"], "n_movies": report["n_movies"], "rows": summary(report),

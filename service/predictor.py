@@ -160,7 +160,7 @@ def _timed(timings: dict[str, float], name: str):
 
 def predict_cli(args) -> None:
     """`moviescope predict`: the same JSON as the endpoint, through the same Predictor."""
-    from training.train import resolve_device
+    from models.device import resolve_device
 
     bundle = Bundle(id="cli", trailer=args.trailer, poster=args.poster,
                     plot=_argument_text(args.plot, "--plot"),

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from models.bundle import Bundle, Metadata
 from models.genres import GENRE_INDEX, GENRES, multi_hot_matrix
 
-SPLITS = ("train", "val", "test")
+SPLIT_SHARES = (("train", 0.7), ("val", 0.1), ("test", 0.2))  # of a dataset whose rows name no split
+SPLITS = tuple(name for name, _ in SPLIT_SHARES)
 MOVIES_FILE = "movies.jsonl"
 
 
@@ -126,9 +127,14 @@ def labels(movies: list[Movie]) -> np.ndarray:
 
 
 def default_split(movie_id: str) -> str:
-    """Deterministic 70/10/20 split from a hash of the id (stable across runs and machines)."""
+    """Deterministic split in SPLIT_SHARES proportions from a hash of the id (stable across runs and machines)."""
     bucket = int(hashlib.sha256(movie_id.encode()).hexdigest()[:8], 16) % 100
-    return "train" if bucket < 70 else "val" if bucket < 80 else "test"
+    edge = 0
+    for name, share in SPLIT_SHARES:
+        edge += round(100 * share)
+        if bucket < edge:
+            return name
+    return SPLITS[-1]
 
 
 def load_dataset(root: Path | str, catalogue: bool = False) -> Dataset:

@@ -30,8 +30,8 @@ MEAN_COMBOS = (
     ("video+audio+poster+text (mean)", ("video", "audio", "poster", "text")),
     ("all (mean)", ("video", "audio", "poster", "text", "metadata")),
 )
-ROW_NAMES = {"video": "video (fastVideo)", "video_tempconv": "video (TempConv)", "text": "text (NB-LR)",
-             "text_fasttext": "text (fastText)", "text_minilm": "text (MiniLM)"}
+ROW_NAMES = {"video": "video (fastVideo)", "video_tempconv": "video (TempConv)",
+             "video_lstm": "video (CNN+LSTM)", "text": "text (NB-LR)", "text_fasttext": "text (fastText)", "text_minilm": "text (MiniLM)"}
 
 
 def score_model(encoder: Encoder, movies: list[Movie], cache: FeatureCache) -> np.ndarray:

@@ -21,6 +21,7 @@ import torch
 
 from models.artifacts import FUSION, publish, write_manifest
 from models.base import Encoder, write_json_atomic
+from models.device import resolve_device
 from models.encoders import MODALITIES
 from models.fusion import LearnedFusion, tune_thresholds
 from models.genres import GENRES, as_genre_dict
@@ -36,14 +37,6 @@ from training.synth import synthetic_origin
 
 log = logging.getLogger(__name__)
 DONE = "fit.done"
-
-
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for but no CUDA GPU is visible")
-    return device
 
 
 @contextmanager
@@ -159,7 +152,7 @@ def _fuse_and_evaluate(config: TrainConfig, movies: dict, scores: dict, planted:
 
 
 def _choose_serving(scores: dict, y_val: np.ndarray, modalities_of: dict[str, str]) -> dict[str, str]:
-    """For each modality, the model with the best validation mAP (e.g. fastVideo vs TempConv)."""
+    """For each modality, the model with the best validation mAP (e.g. fastVideo, TempConv or CNN+LSTM)."""
     best: dict[str, tuple[float, str]] = {}
     for name, split_scores in scores.items():
         val = split_scores["val"]

@@ -90,22 +90,12 @@ def test_a_trailer_without_an_audio_stream_is_absent(trailers, bundles, fitted):
     assert encoder.fit_features(X, y[:4]) is encoder
 
 
-def test_predict_proba_shape_range_and_per_trailer_mean(fitted, bundles):
+def test_a_trailer_scores_the_mean_of_its_clips(fitted, bundles):
     items, _ = bundles
     proba = fitted.predict_proba(items)
-    assert proba.shape == (len(items), N_GENRES) and proba.dtype == np.float32
-    assert ((proba >= 0) & (proba <= 1)).all()
     features = fitted.features(items[0])
     per_clip = [fitted.predict_features([clip[None].repeat(2, axis=0)])[0] for clip in features]
     assert np.allclose(proba[0], np.mean(per_clip, axis=0), atol=1e-6)
-
-
-def test_save_then_load_gives_identical_probabilities(fitted, bundles, tmp_path):
-    items, _ = bundles
-    fitted.save(tmp_path / "audio")
-    again = AudioEncoder.load(tmp_path / "audio")
-    assert again.get_params() == fitted.get_params()
-    assert np.array_equal(again.predict_proba(items), fitted.predict_proba(items))
 
 
 def test_training_is_seeded():

@@ -64,6 +64,7 @@ def test_linear_model_weights_name_the_genre_words():
     assert proba[0, GENRE_INDEX["Horror"]] > proba[1, GENRE_INDEX["Horror"]]
 
 
+@pytest.mark.slow
 def test_sentence_model_is_the_packaged_minilm_and_learns(plots):
     embedding = sentence_model().encode(["a spaceship crew meets an alien"], normalize_embeddings=True)
     assert embedding.shape == (1, 384) and abs(float(np.linalg.norm(embedding)) - 1) < 1e-4

@@ -18,8 +18,8 @@ from training import train as train_module
 from training.config import load_config
 from training.evaluate import run_evaluation
 
-MODEL_ROWS = ["video (fastVideo)", "video (TempConv)", "audio", "poster", "text (NB-LR)", "text (fastText)",
-              "text (MiniLM)", "metadata", "video+audio (mean)", "video+audio+poster (mean)",
+MODEL_ROWS = ["video (fastVideo)", "video (TempConv)", "video (CNN+LSTM)", "audio", "poster", "text (NB-LR)",
+              "text (fastText)", "text (MiniLM)", "metadata", "video+audio (mean)", "video+audio+poster (mean)",
               "video+audio+poster+text (mean)", "all (mean)", "all (learned)"]
 CEILING_ROWS = ["video (ceiling)", "audio (ceiling)", "poster (ceiling)", "text (ceiling)", "metadata (ceiling)",
                 "all (ceiling)"]
@@ -68,6 +68,7 @@ def test_corrupted_artifact_is_refused(tiny_artifacts, tmp_path):
         load_artifacts(copy)
 
 
+@pytest.mark.slow
 def test_interrupted_training_resumes(tiny_dataset, tiny_config, tmp_path, monkeypatch, caplog):
     config = load_config(tiny_config)
     out, cache = tmp_path / "artifacts", tmp_path / "cache"
@@ -86,7 +87,8 @@ def test_interrupted_training_resumes(tiny_dataset, tiny_config, tmp_path, monke
     with caplog.at_level(logging.INFO, logger="training.train"):
         manifest = train_module.train(tiny_dataset, out, config, "cpu", cache)
     reused = [r.getMessage() for r in caplog.records if "reusing the fit" in r.getMessage()]
-    assert reused == [f"model {n}: reusing the fit from an interrupted run" for n in ("video", "video_tempconv", "audio")]
+    assert reused == [f"model {n}: reusing the fit from an interrupted run"
+                      for n in ("video", "video_tempconv", "video_lstm", "audio")]
     assert load_artifacts(out).version == manifest["model_version"]
 
 
@@ -106,7 +108,7 @@ def test_evaluate_with_every_poster_removed(tiny_dataset, tiny_artifacts, tmp_pa
 
 
 def test_evaluate_without_cache_decodes_each_trailer_once(tiny_dataset, tiny_artifacts, tmp_path, monkeypatch):
-    """fastVideo and TempConv share their features: one frame decode per movie, not one per model."""
+    """The video models share their features: one frame decode per movie, not one per model."""
     from models import video
 
     decoded = []
