@@ -31,7 +31,7 @@ MEAN_COMBOS = (
     ("all (mean)", ("video", "audio", "poster", "text", "metadata")),
 )
 ROW_NAMES = {"video": "video (fastVideo)", "video_tempconv": "video (TempConv)",
-             "video_lstm": "video (CNN+LSTM)", "text": "text (NB-LR)", "text_fasttext": "text (fastText)", "text_minilm": "text (MiniLM)"}
+             "video_lstm": "video (LSTM)", "text": "text (NB-LR)", "text_fasttext": "text (fastText)", "text_minilm": "text (MiniLM)"}
 
 
 def score_model(encoder: Encoder, movies: list[Movie], cache: FeatureCache) -> np.ndarray:

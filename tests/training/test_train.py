@@ -18,7 +18,7 @@ from training import train as train_module
 from training.config import load_config
 from training.evaluate import run_evaluation
 
-MODEL_ROWS = ["video (fastVideo)", "video (TempConv)", "video (CNN+LSTM)", "audio", "poster", "text (NB-LR)",
+MODEL_ROWS = ["video (fastVideo)", "video (TempConv)", "video (LSTM)", "audio", "poster", "text (NB-LR)",
               "text (fastText)", "text (MiniLM)", "metadata", "video+audio (mean)", "video+audio+poster (mean)",
               "video+audio+poster+text (mean)", "all (mean)", "all (learned)"]
 CEILING_ROWS = ["video (ceiling)", "audio (ceiling)", "poster (ceiling)", "text (ceiling)", "metadata (ceiling)",
