@@ -21,7 +21,7 @@ from PIL import Image
 
 from models.artifacts import Artifacts
 from models.bundle import Bundle
-from models.media import probe
+from models.decode import Decode
 
 
 def best_of(fn, repeats: int) -> float:
@@ -37,12 +37,13 @@ def best_of(fn, repeats: int) -> float:
 def floor_ms(artifacts: Artifacts, bundle: Bundle, repeats: int = 3) -> dict[str, float]:
     """The encoders' own `load_input` decodes, as serving does: the same frames, the same seconds of sound."""
     enc = artifacts.encoders
-    info = probe(bundle.trailer)
+    decode = Decode()
+    decode.probe(bundle.trailer)  # once, as serving does, and not timed with either decode
     video, audio = enc["video"], enc["audio"]
-    decoded = {m: e.load_input(bundle, info) for m, e in enc.items() if e.has_input(bundle)}
+    decoded = {m: e.load_input(bundle, decode) for m, e in enc.items() if e.has_input(bundle)}
     parts = {
-        "decode_frames": best_of(lambda: video.load_input(bundle, info), repeats),
-        "extract_audio": best_of(lambda: audio.load_input(bundle, info), repeats),
+        "decode_frames": best_of(lambda: video.load_input(bundle, decode), repeats),
+        "extract_audio": best_of(lambda: audio.load_input(bundle, decode), repeats),
     }
     with torch.inference_mode():
         for modality, raw in decoded.items():

@@ -12,9 +12,10 @@ import torch
 from torch import nn
 
 from models.bundle import Bundle
+from models.decode import Decode
 from models.genres import N_GENRES
-from models.image import DEFAULT_MAX_PIXELS, load_image
 from models.image import image_stats as low_level_stats  # the parameter `image_stats` switches them on
+from models.image import load_image
 from models.image_encoder import ImageEncoder
 from models.torch_fit import Standardise
 
@@ -32,6 +33,7 @@ class PosterHead(nn.Module):
 
 class PosterEncoder(ImageEncoder):
     modality = "poster"
+    source = "poster"
     preprocessing_params = ("backbone", "weights_path", "vgg_fc7", "image_size", "image_stats")
 
     def __init__(self, backbone: str = "efficientnet_lite0", weights_path: str | None = None, vgg_fc7: bool = False,
@@ -42,11 +44,9 @@ class PosterEncoder(ImageEncoder):
                     image_stats=image_stats, hidden=hidden, dropout=dropout, lr=lr, weight_decay=weight_decay,
                     epochs=epochs, patience=patience, batch_size=batch_size, seed=seed)
 
-    def has_input(self, bundle: Bundle) -> bool:
-        return bundle.poster is not None
-
-    def load_input(self, bundle: Bundle, media_info=None, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    def load_input(self, bundle: Bundle, decode: Decode | None = None) -> np.ndarray:
         """(image_size, image_size, 3) uint8; raises models.media.UnsupportedMediaError / InvalidMediaError."""
+        max_pixels = (decode or Decode()).max_image_pixels
         image = load_image(bundle.poster, max_pixels).resize((self.image_size, self.image_size))
         return np.array(image, dtype=np.uint8)
 

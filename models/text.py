@@ -49,13 +49,14 @@ class PlotWords:
     """The input side of the word-based text models: the plot as one lowercase line of words."""
 
     modality = "text"
+    source = "plot"
+    reads_file = False
     preprocessing_params = ()
-    cache_features = False  # as cheap as reading the plot
 
     def has_input(self, bundle: Bundle) -> bool:
         return bool(bundle.plot and normalise_text(bundle.plot))
 
-    def load_input(self, bundle: Bundle, media_info=None) -> str:
+    def load_input(self, bundle: Bundle, decode=None) -> str:
         return bundle.plot
 
     def embed(self, plot: str) -> str:

@@ -28,8 +28,9 @@ WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9
 
 class SentenceTextEncoder(Encoder):
     modality = "text"
+    source = "plot"
+    reads_file = False
     preprocessing_params = ("max_words",)
-    cache_features = False
 
     def __init__(self, C: float = 4.0, max_words: int = 256, batch_size: int = 32, seed: int = 0):
         self._store(C=C, max_words=max_words, batch_size=batch_size, seed=seed)
@@ -38,7 +39,7 @@ class SentenceTextEncoder(Encoder):
     def has_input(self, bundle: Bundle) -> bool:
         return bool(bundle.plot and bundle.plot.strip())
 
-    def load_input(self, bundle: Bundle, media_info=None) -> str:
+    def load_input(self, bundle: Bundle, decode=None) -> str:
         return " ".join(bundle.plot.split()[: self.max_words])
 
     def embed(self, plot: str) -> np.ndarray:

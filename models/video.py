@@ -21,10 +21,11 @@ import torch
 from torch import nn
 
 from models.bundle import Bundle
+from models.decode import Decode
 from models.genres import N_GENRES
 from models.image import image_stats
 from models.image_encoder import ImageEncoder
-from models.media import MediaInfo, probe, sample_frames
+from models.media import sample_frames
 from models.torch_fit import Standardise
 
 
@@ -91,6 +92,7 @@ class VideoHead(nn.Module):
 
 class VideoEncoder(ImageEncoder):
     modality = "video"
+    source = "trailer"
     preprocessing_params = ("backbone", "weights_path", "vgg_fc7", "frame_size", "n_frames", "frame_stats")
 
     def __init__(self, backbone: str = "efficientnet_lite0", weights_path: str | None = None, vgg_fc7: bool = False,
@@ -103,12 +105,9 @@ class VideoEncoder(ImageEncoder):
                     conv_channels=conv_channels, lstm_hidden=lstm_hidden, dropout=dropout, lr=lr,
                     weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size, seed=seed)
 
-    def has_input(self, bundle: Bundle) -> bool:
-        return bundle.trailer is not None
-
-    def load_input(self, bundle: Bundle, media_info: MediaInfo | None = None) -> np.ndarray:
+    def load_input(self, bundle: Bundle, decode: Decode | None = None) -> np.ndarray:
         """(n_frames, frame_size, frame_size, 3) uint8 frames spread over the trailer."""
-        info = media_info or probe(bundle.trailer)
+        info = (decode or Decode()).probe(bundle.trailer)
         return sample_frames(bundle.trailer, info, self.n_frames, (self.frame_size, self.frame_size))
 
     def embed(self, frames: np.ndarray) -> np.ndarray:

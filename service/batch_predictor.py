@@ -20,7 +20,7 @@ import torch
 from models.base import check_proba
 from models.bundle import Bundle
 from models.media import MediaError
-from service.predictor import MEDIA_MODALITIES, Predictor
+from service.predictor import Predictor
 from training.engines import COMPUTE
 
 
@@ -53,7 +53,7 @@ class BatchPredictor(Predictor):
         """Each movie's {modality: (13,) scores}; its timings get each stage's time per movie in it."""
         scores: list[dict[str, np.ndarray]] = [{} for _ in bundles]
         for modality, encoder in self.artifacts.encoders.items():
-            if modality in MEDIA_MODALITIES:
+            if encoder.reads_file:
                 present = [i for i, d in enumerate(decoded) if modality in d]
             else:
                 present = [i for i, b in enumerate(bundles) if encoder.has_input(b)]

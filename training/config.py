@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from models.encoders import ENCODER_CLASSES, MODALITIES
+from models.encoders import ENCODER_CLASSES, modalities
 from models.validation import describe
 
 # model name -> (modality, encoder, parameters). Several models may serve one modality (fastVideo,
@@ -58,8 +58,8 @@ class ModelSpec(BaseModel):
     @field_validator("modality")
     @classmethod
     def _known(cls, modality: str) -> str:
-        if modality not in MODALITIES:
-            raise ValueError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
+        if modality not in modalities():
+            raise ValueError(f"unknown modality {modality!r}; expected one of {', '.join(modalities())}")
         return modality
 
     @model_validator(mode="after")

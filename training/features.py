@@ -34,10 +34,8 @@ class FeatureCache:
         self.root = Path(root) if root else None
 
     def path(self, encoder: Encoder, bundle: Bundle) -> Path | None:
-        if self.root is None or not encoder.cache_features:
-            return None
-        source = bundle.trailer if encoder.modality in ("video", "audio") else bundle.poster
-        if source is None:
+        source = encoder.source_file(bundle)
+        if self.root is None or source is None:
             return None
         key = f"{encoder.feature_key()}-{self._hash(Path(source))}"
         return self.root / encoder.modality / key[:2] / f"{key}.npy"
@@ -71,7 +69,7 @@ def extract_features(encoder: Encoder, bundles: list[Bundle], cache: FeatureCach
     side by side, then embedded one by one (so a movie's features never depend on its batch). The
     cheap modalities (text, metadata: nothing to decode, nothing cached) always run here."""
     results: list = [None] * len(bundles)
-    if not encoder.cache_features:
+    if not encoder.reads_file:
         return _embed_uncached(encoder, bundles, results)
     todo = []
     for i, bundle in enumerate(bundles):

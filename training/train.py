@@ -22,7 +22,7 @@ import torch
 from models.artifacts import FUSION, publish, write_manifest
 from models.base import Encoder, write_json_atomic
 from models.device import resolve_device
-from models.encoders import MODALITIES
+from models.encoders import modalities
 from models.fusion import LearnedFusion, tune_thresholds
 from models.genres import GENRES, as_genre_dict
 from training.ceiling import load_planted
@@ -135,7 +135,7 @@ def _fuse_and_evaluate(config: TrainConfig, movies: dict, scores: dict, planted:
     train_share = positive_share(y["train"])
     modalities_of = {name: spec.modality for name, spec in config.models.items()}
     serving = _choose_serving(scores, y["val"], modalities_of)
-    fusion_modalities = [m for m in MODALITIES if m in serving]
+    fusion_modalities = [m for m in modalities() if m in serving]
     prior = np.array([train_share[g] for g in GENRES])
     val_scores = {n: s["val"] for n, s in scores.items()}
     val_stack = stack(val_scores, serving, fusion_modalities)

@@ -6,11 +6,9 @@ import numpy as np
 import pytest
 from media_fixtures import make_video
 
-from models import audio as audio_module
 from models.audio import SILENCE_DB, AudioEncoder
 from models.bundle import Bundle
 from models.genres import N_GENRES
-from models.media import probe
 
 TINY = {"n_mels": 16, "clip_seconds": 1.0, "n_clips": 2, "epochs": 2, "batch_size": 4}
 FREQUENCIES = (220, 330, 440, 660, 880, 1320)
@@ -69,12 +67,6 @@ def test_log_mel_scale_is_absolute_not_per_file():
     tone = np.sin(2 * np.pi * 440 * np.arange(12000) / 12000).astype(np.float32)
     loud, quiet = encoder.embed(tone).astype(np.float32), encoder.embed(0.1 * tone).astype(np.float32)
     assert np.isclose(loud.max() - quiet.max(), 20.0, atol=0.5)  # 10x amplitude = 20 dB
-
-
-def test_media_info_is_reused_instead_of_probing_again(trailers, monkeypatch):
-    info = probe(trailers["sine440"])
-    monkeypatch.setattr(audio_module, "probe", lambda path: pytest.fail("probed a second time"))
-    assert AudioEncoder(**TINY).load_input(Bundle(id="a", trailer=trailers["sine440"]), info) is not None
 
 
 def test_a_trailer_without_an_audio_stream_is_absent(trailers, bundles, fitted):

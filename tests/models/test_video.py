@@ -12,7 +12,6 @@ from torch import nn
 from models import torch_fit, video
 from models.bundle import Bundle
 from models.genres import N_GENRES
-from models.media import probe
 from models.torch_fit import FitSettings, fit_module, micro_ap, predict_proba
 from models.video import VideoEncoder
 
@@ -43,13 +42,6 @@ def features(trailers) -> list[np.ndarray]:
 def test_features_are_float16_frames_by_backbone_plus_stats(features):
     assert all(f.shape == (4, 1280 + N_STATS) and f.dtype == np.float16 for f in features)
     assert all(np.isfinite(f).all() for f in features)
-
-
-def test_load_input_uses_the_given_media_info(trailers, monkeypatch):
-    info = probe(trailers[0].trailer)
-    monkeypatch.setattr(video, "probe", lambda path: pytest.fail("probed a second time"))
-    frames = VideoEncoder(**TINY).load_input(trailers[0], info)
-    assert frames.shape == (4, 32, 32, 3) and frames.dtype == np.uint8
 
 
 def test_fitting_on_cached_features_needs_no_backbone_and_repeats(features):
