@@ -1,6 +1,13 @@
-"""Which torch device a job or the service runs on: "auto", "cpu" or "cuda"."""
+"""Which torch device a job or the service runs on ("auto", "cpu" or "cuda"), and who may use it."""
+
+import threading
 
 import torch
+
+# One forward pass at a time in a process: torch already spreads one over every core, so batch jobs
+# take this around their forward passes, and their threads overlap one batch's decoding (ffmpeg
+# children) with another's forward passes rather than run two passes at once.
+COMPUTE = threading.Lock()
 
 
 def resolve_device(device: str) -> str:

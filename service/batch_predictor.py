@@ -19,9 +19,9 @@ import torch
 
 from models.base import check_proba
 from models.bundle import Bundle
+from models.device import COMPUTE
 from models.media import MediaError
 from service.predictor import Predictor
-from training.engines import COMPUTE
 
 
 class BatchPredictor(Predictor):

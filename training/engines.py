@@ -21,7 +21,6 @@ picklable top-level callables, so Ray can ship them to other machines.
 import logging
 import os
 import pickle
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,10 +30,6 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 ENGINES = ("local", "ray")
-# One forward pass at a time in a process: torch already spreads one over every core, so the
-# batch functions take this around their forward passes, and the local engine's threads overlap
-# one batch's decoding (ffmpeg children) with another's forward passes rather than two passes.
-COMPUTE = threading.Lock()
 Setup = Callable[[], Any]
 BatchFn = Callable[[Any, list], list]
 

@@ -20,8 +20,9 @@ import torch
 from models.base import Encoder, atomic_path
 from models.bundle import Bundle
 from models.checksums import sha256_file_cached
+from models.device import COMPUTE
 from models.media import MediaError
-from training.engines import COMPUTE, Engine, LocalEngine
+from training.engines import Engine, LocalEngine
 from training.progress import progress
 
 log = logging.getLogger(__name__)
