@@ -19,9 +19,14 @@ RUN apt-get update \
 
 WORKDIR /app
 
+# Optional extras, comma-separated: `--build-arg EXTRAS=ray` adds the Ray engine (compose's ray profile).
+ARG EXTRAS=""
+
 # Dependencies first (from pyproject.toml alone), so a code change does not reinstall them.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+RUN python -c "import os, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+extras = [e for e in os.environ['EXTRAS'].split(',') if e]; \
+print('\n'.join(p['dependencies'] + [d for e in extras for d in p['optional-dependencies'][e]]))" > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 

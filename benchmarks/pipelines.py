@@ -1,7 +1,8 @@
 """In-process measurements on one bundle: the floor, and the authors' pipeline style.
 
-floor: the irreducible work with the same trained model: decode just the sampled frames,
-extract the audio track, and one forward pass of each model on already-decoded inputs.
+floor: the irreducible work with the same trained model: decode just what serving decodes (the
+sampled frames, the soundtrack up to the audio model's decode length), and one forward pass of
+each model on already-decoded inputs.
 
 authors' style (their public code): ffmpeg writes frames at 1 fps to JPEG files, the files
 are read back and each frame goes through the CNN one at a time; the soundtrack is decoded
@@ -20,7 +21,7 @@ from PIL import Image
 
 from models.artifacts import Artifacts
 from models.bundle import Bundle
-from models.media import extract_audio, probe, sample_frames, sample_timed_frames
+from models.decode import Decode
 
 
 def best_of(fn, repeats: int) -> float:
@@ -34,17 +35,15 @@ def best_of(fn, repeats: int) -> float:
 
 
 def floor_ms(artifacts: Artifacts, bundle: Bundle, repeats: int = 3) -> dict[str, float]:
+    """The encoders' own `load_input` decodes, as serving does: the same frames, the same seconds of sound."""
     enc = artifacts.encoders
-    info = probe(bundle.trailer)
+    decode = Decode()
+    decode.probe(bundle.trailer)  # once, as serving does, and not timed with either decode
     video, audio = enc["video"], enc["audio"]
-    frames = sample_timed_frames(bundle.trailer, info, video.n_frames, (video.frame_size, video.frame_size))
-    pcm = extract_audio(bundle.trailer, info, audio.sample_rate)
-    decoded = {m: e.load_input(bundle, info) for m, e in enc.items() if m not in ("video", "audio") and e.has_input(bundle)}
-    decoded.update(video=frames, audio=pcm)
+    decoded = {m: e.load_input(bundle, decode) for m, e in enc.items() if e.has_input(bundle)}
     parts = {
-        "decode_frames": best_of(lambda: sample_frames(bundle.trailer, info, video.n_frames,
-                                                       (video.frame_size, video.frame_size)), repeats),
-        "extract_audio": best_of(lambda: extract_audio(bundle.trailer, info, audio.sample_rate), repeats),
+        "decode_frames": best_of(lambda: video.load_input(bundle, decode), repeats),
+        "extract_audio": best_of(lambda: audio.load_input(bundle, decode), repeats),
     }
     with torch.inference_mode():
         for modality, raw in decoded.items():

@@ -10,7 +10,6 @@ Training builds the directory beside its destination and renames it into place, 
 crash never leaves a half-written artifact that a service could load.
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError, model_validator
 
 from models.base import Encoder, write_json_atomic
+from models.checksums import sha256_file
 from models.encoders import ENCODER_CLASSES, encoder_class
 from models.fusion import LearnedFusion
 from models.genres import GENRES
@@ -75,14 +75,6 @@ class Artifacts:
     def encoders(self) -> dict[str, Encoder]:
         """modality -> the encoder that serves it, in fusion order."""
         return {m: self.models[self.serving[m]] for m in self.fusion.modalities}
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def package_versions() -> dict[str, str | None]:

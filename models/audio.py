@@ -26,8 +26,9 @@ from torch import nn
 
 from models.base import Encoder, load_torch_state, save_torch_state
 from models.bundle import Bundle
+from models.decode import Decode
 from models.genres import GENRE_INDEX, N_GENRES
-from models.media import MediaInfo, extract_audio, probe
+from models.media import extract_audio
 from models.torch_fit import FitSettings, Standardise, fit_module, predict_proba
 
 WEIGHTS = "crnn.pt"
@@ -73,6 +74,7 @@ class CRNN(nn.Module):
 
 class AudioEncoder(Encoder):
     modality = "audio"
+    source = "trailer"
     preprocessing_params = ("sample_rate", "n_mels", "hop_length", "n_fft", "clip_seconds", "n_clips",
                             "max_seconds")
 
@@ -86,13 +88,10 @@ class AudioEncoder(Encoder):
                     batch_size=batch_size, seed=seed)
 
     # ---- input side
-    def has_input(self, bundle: Bundle) -> bool:
-        """A trailer is needed; whether it has a soundtrack is known only once `load_input` probes it."""
-        return bundle.trailer is not None
-
-    def load_input(self, bundle: Bundle, media_info: MediaInfo | None = None) -> np.ndarray | None:
-        """Mono float32 PCM at `sample_rate`, or None when the trailer has no (or an empty) audio stream."""
-        info = media_info or probe(bundle.trailer)
+    def load_input(self, bundle: Bundle, decode: Decode | None = None) -> np.ndarray | None:
+        """Mono float32 PCM at `sample_rate`, or None when the trailer has no (or an empty) audio stream:
+        whether a trailer has a soundtrack is known only once it is probed."""
+        info = (decode or Decode()).probe(bundle.trailer)
         pcm = extract_audio(bundle.trailer, info, self.sample_rate, self.decode_seconds)
         return pcm if pcm is not None and pcm.size else None
 

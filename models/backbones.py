@@ -13,10 +13,8 @@ Every backbone carries its input normalisation and the SHA-256 of its weights fi
 encoders record both, so serving refuses a backbone that differs from the one in training.
 """
 
-import hashlib
 import logging
 from dataclasses import dataclass
-from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -24,6 +22,8 @@ import timm
 import torch
 import torchvision
 from torch import nn
+
+from models.checksums import sha256_file_cached
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def load_backbone(name: str, weights_path: str | Path | None = None, vgg_fc7: bo
     if name == "efficientnet_lite0":
         model = efficientnet_lite0(weights_path)
         model.reset_classifier(0)  # pooled 1280-d features
-        return _frozen(Backbone(name, model, model.num_features, True, file_sha256(_lite0_path(weights_path)),
+        return _frozen(Backbone(name, model, model.num_features, True, sha256_file_cached(_lite0_path(weights_path)),
                                 (LITE0_SCALE[0],) * 3, (LITE0_SCALE[1],) * 3))
     if name not in _TORCHVISION:
         raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
@@ -122,7 +122,7 @@ def _lite0_path(weights_path: str | Path | None) -> Path:
     path = Path(weights_path)
     if not path.is_file():
         raise BackboneError(f"EfficientNet-Lite0 weights not found: {path}")
-    if file_sha256(path) != LITE0_SHA256:
+    if sha256_file_cached(path) != LITE0_SHA256:
         raise BackboneError(f"{path}: SHA-256 differs from the pinned EfficientNet-Lite0 weights")
     return path
 
@@ -142,7 +142,7 @@ def _torchvision_backbone(name: str, weights_path: str | Path | None, vgg_fc7: b
         log.warning("no ImageNet weights for %s in the local torch cache (%s); using a seeded random "
                     "initialisation. Features are weaker; see README 'Pre-seeding ImageNet weights'.", name, path)
     module, dim = _headless(name, model, dim, vgg_fc7)
-    return Backbone(name, module, dim, pretrained, file_sha256(path) if pretrained else None,
+    return Backbone(name, module, dim, pretrained, sha256_file_cached(path) if pretrained else None,
                     IMAGENET_MEAN, IMAGENET_STD)
 
 
@@ -161,18 +161,3 @@ def _frozen(backbone: Backbone) -> Backbone:
     # channels-last runs EfficientNet's depthwise convolutions about 1.5x faster on a CPU
     backbone.module.eval().requires_grad_(False).to(memory_format=torch.channels_last)
     return backbone
-
-
-@cache
-def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, computed once per process for an unchanged file."""
-    stat = Path(path).stat()
-    return _sha256_of(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)

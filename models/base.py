@@ -2,14 +2,19 @@
 
 scikit-learn style: `__init__` only stores parameters; `fit*` return self; learned
 attributes end in `_`; `predict_proba` returns (n_movies, 13) in canonical genre order,
-values in [0, 1]. The input side is split in two so training can cache it:
+values in [0, 1]. An encoder declares its input: `source`, the bundle part it reads, and
+`reads_file`, whether that part is a media file (decoded by ffmpeg or Pillow, side by side with
+the other files, features cached under a hash of the file). The input side is split in two so
+training can cache it:
 
-    load_input(bundle)  decode the bundle's part (ffmpeg / Pillow / text / metadata)
-    embed(raw)          frozen, deterministic features (CNN forward pass, log-mel, ...)
+    load_input(bundle, decode)  decode the bundle's part under `decode`'s limits (models.decode)
+    embed(raw)                  frozen, deterministic features (CNN forward pass, log-mel, ...)
 
 `features(bundle) = embed(load_input(bundle))` is what the feature cache stores, keyed by
 `feature_key()`. The learned part sees only features: `fit_features` / `predict_features`.
 Callers pass only bundles that have the modality (`has_input`); nothing is ever filled in.
+The predictor and the feature cache only use this contract: a new modality is its encoder class
+plus one entry in models/encoders.py.
 """
 
 import hashlib
@@ -24,6 +29,7 @@ import numpy as np
 import torch
 
 from models.bundle import Bundle
+from models.decode import Decode
 from models.genres import GENRES, N_GENRES
 
 CONFIG_FILE = "config.json"
@@ -31,10 +37,12 @@ CONFIG_FILE = "config.json"
 
 class Encoder(ABC):
     modality: ClassVar[str]
+    source: ClassVar[str]  # the Bundle field this encoder reads: "trailer", "poster", "plot", "metadata"
+    # True: the source is a media file, decoded up front and cached by its content; False: the input is
+    # as cheap as its features (text, metadata), nothing to decode or cache
+    reads_file: ClassVar[bool] = True
     # names of the parameters that change what `features()` returns (they key the cache)
     preprocessing_params: ClassVar[tuple[str, ...]] = ()
-    # False when features are as cheap as the raw input (text, metadata): not worth caching
-    cache_features: ClassVar[bool] = True
 
     device: str = "cpu"
 
@@ -67,19 +75,27 @@ class Encoder(ABC):
         return {"params": {k: self._params[k] for k in self.preprocessing_params}, **self.feature_identity()}
 
     # ---- input side ----------------------------------------------------------
-    @abstractmethod
-    def has_input(self, bundle: Bundle) -> bool: ...
+    def has_input(self, bundle: Bundle) -> bool:
+        return getattr(bundle, self.source) is not None
+
+    def source_file(self, bundle: Bundle) -> Path | None:
+        """The file whose bytes key this bundle's cached features (None: nothing to cache)."""
+        return getattr(bundle, self.source) if self.reads_file else None
 
     @abstractmethod
-    def load_input(self, bundle: Bundle, media_info: Any = None) -> Any:
-        """Decode this modality's input. `media_info` (from models.media.probe) spares a second probe."""
+    def load_input(self, bundle: Bundle, decode: Decode | None = None) -> Any:
+        """Decode this modality's input under `decode`'s limits (default limits when None)."""
 
     @abstractmethod
     def embed(self, raw: Any) -> Any:
         """Frozen features of one decoded input (np.ndarray, or str/dict for cheap modalities)."""
 
-    def features(self, bundle: Bundle, media_info: Any = None) -> Any:
-        return self.embed(self.load_input(bundle, media_info))
+    def embed_many(self, raws: list) -> list:
+        """`embed` of each input; an encoder with a CNN may batch them (e.g. frames across movies)."""
+        return [self.embed(raw) for raw in raws]
+
+    def features(self, bundle: Bundle, decode: Decode | None = None) -> Any:
+        return self.embed(self.load_input(bundle, decode))
 
     def explain(self, raw: Any, genres: list[str]) -> dict:
         """Why this model scores `genres` as it does for one decoded input (what `load_input` returned):
@@ -163,10 +179,13 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 
 class atomic_path:
-    """`with atomic_path(final) as tmp:` write to tmp; it replaces `final` only if the block succeeds."""
+    """`with atomic_path(final) as tmp:` write to tmp; it replaces `final` only if the block succeeds.
 
-    def __init__(self, final: Path):
+    The file is private to its owner (mkstemp's 0o600) unless `mode` says otherwise."""
+
+    def __init__(self, final: Path, mode: int | None = None):
         self.final = Path(final)
+        self.mode = mode
 
     def __enter__(self) -> Path:
         self.final.parent.mkdir(parents=True, exist_ok=True)
@@ -177,6 +196,8 @@ class atomic_path:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
+            if self.mode is not None:
+                os.chmod(self.tmp, self.mode)
             os.replace(self.tmp, self.final)
         else:
             self.tmp.unlink(missing_ok=True)

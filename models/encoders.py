@@ -1,4 +1,4 @@
-"""The encoder classes, by key (a literal dict: searchable, no registry magic), and the modalities.
+"""The encoder classes, by key (a literal dict: searchable, no registry magic), and so the modalities.
 
 A model spec names its modality and, where a modality has several encoders, which one
 (`"encoder"`, one of the keys below; by default the modality's own name, so `"text"` is fastText).
@@ -22,7 +22,11 @@ ENCODER_CLASSES: dict[str, type[Encoder]] = {
     "text_minilm": SentenceTextEncoder,
     "metadata": MetadataEncoder,
 }
-MODALITIES = ("video", "audio", "poster", "text", "metadata")
+
+
+def modalities() -> tuple[str, ...]:
+    """The modalities, in the order of the table: a new encoder class in it brings its own."""
+    return tuple(dict.fromkeys(cls.modality for cls in ENCODER_CLASSES.values()))
 
 
 def encoder_class(spec: dict) -> type[Encoder]:

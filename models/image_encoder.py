@@ -2,10 +2,10 @@
 image statistics, and a torch head trained on the cached features.
 
 A subclass decodes its input (`load_input`), turns pixels into features (`embed`, using
-`pixel_features`: the CNN's, then its `extra_features`), builds its head (`new_head(dim)`, a
-module whose first layer is a `Standardise` named `norm`) and says how features form one
-input of the head (`head_batch`). Fitting, prediction, the weights file and the Grad-CAM pass
-of explanations (`explain_pass`) are shared here.
+`pixel_features`: the CNN's features, then its `extra_features`, e.g. models.image.image_stats),
+builds its head (`new_head(dim)`, a module whose first layer is a `Standardise` named `norm`) and
+says how features form one input of the head (`head_batch`). Fitting, prediction, the weights
+file and the Grad-CAM pass of explanations (`explain_pass`) are shared here.
 """
 
 from pathlib import Path
@@ -17,12 +17,10 @@ from models import gradcam
 from models.backbones import Backbone, load_backbone
 from models.base import Encoder, load_torch_state, save_torch_state
 from models.genres import GENRE_INDEX
+from models.image import FEATURES_VERSION
 from models.torch_fit import FitSettings, fit_module, predict_proba
 
 WEIGHTS = "head.pt"
-# bump when image_stats / the feature layout change: cached features of an older layout are not reused
-FEATURES_VERSION = 3
-HUE_BINS, VALUE_BINS = 12, 8
 
 
 class ImageEncoder(Encoder):
@@ -65,8 +63,9 @@ class ImageEncoder(Encoder):
             maps, cnn = gradcam.activations(self.extractor(), pixels, self.device)
             extra = [part.to(self.device) for part in self.extra_features(pixels)]
             features = torch.cat([cnn, *extra], dim=1).half().float()
-            logits = self.head_(self.head_batch(features))[0]
-            cams = {g: gradcam.grad_cam(maps, logits[GENRE_INDEX[g]]) for g in genres}
+            with torch.backends.cudnn.flags(enabled=False):  # cuDNN's LSTM has no backward in eval mode
+                logits = self.head_(self.head_batch(features))[0]
+                cams = {g: gradcam.grad_cam(maps, logits[GENRE_INDEX[g]]) for g in genres}
         return features.detach(), logits.detach().float().cpu(), cams
 
     def feature_identity(self) -> dict:
@@ -104,45 +103,6 @@ class ImageEncoder(Encoder):
     def load_weights(self, directory: Path) -> None:
         load_torch_state(self.head_, directory / WEIGHTS)
         self.head_.to(self.device).eval()
-
-
-def image_stats(pixels: torch.Tensor) -> torch.Tensor:
-    """(n, h, w, 3) uint8 -> (n, 30) float descriptors, each roughly in [0, 1].
-
-    RGB means and spreads (6), a hue histogram weighted by colourfulness (12), a brightness
-    histogram (8), horizontal and vertical edge energy, centre-minus-whole brightness
-    (vignettes, spotlights) and mean saturation (4): the classic lighting and colour cues of
-    video-genre work.
-    """
-    x = pixels.float().div(255.0)
-    hue, saturation, value = _hsv(x)
-    colourful = (saturation * value).flatten(1)
-    hue_hist = _histogram(hue, HUE_BINS, colourful)
-    value_hist = _histogram(value, VALUE_BINS, torch.ones_like(colourful))
-    grey = x.mean(dim=3)
-    edge_x = (grey[:, :, 1:] - grey[:, :, :-1]).abs().mean(dim=(1, 2))
-    edge_y = (grey[:, 1:] - grey[:, :-1]).abs().mean(dim=(1, 2))
-    h, w = grey.shape[1:]
-    centre = grey[:, h // 4: h - h // 4, w // 4: w - w // 4].mean(dim=(1, 2)) - grey.mean(dim=(1, 2))
-    shape = torch.stack([edge_x, edge_y, centre, saturation.mean(dim=(1, 2))], dim=1)
-    return torch.cat([x.mean(dim=(1, 2)), x.std(dim=(1, 2)), hue_hist, value_hist, shape], dim=1)
-
-
-def _hsv(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """RGB in [0, 1] (n, h, w, 3) -> hue, saturation, value, each (n, h, w) in [0, 1]."""
-    r, g, b = x.unbind(dim=3)
-    top, bottom = x.amax(dim=3), x.amin(dim=3)
-    spread = (top - bottom).clamp_min(1e-6)
-    hue = torch.where(top == r, ((g - b) / spread) % 6,
-                      torch.where(top == g, (b - r) / spread + 2, (r - g) / spread + 4)) / 6
-    return hue, (top - bottom) / top.clamp_min(1e-6), top
-
-
-def _histogram(values: torch.Tensor, bins: int, weights: torch.Tensor) -> torch.Tensor:
-    """Per image, a normalised histogram of (n, h, w) values in [0, 1]."""
-    index = (values.flatten(1) * bins).long().clamp(0, bins - 1)
-    counts = torch.zeros(len(values), bins).scatter_add_(1, index, weights)
-    return counts / counts.sum(dim=1, keepdim=True).clamp_min(1e-6)
 
 
 def _stack(X) -> torch.Tensor:

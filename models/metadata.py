@@ -31,8 +31,9 @@ CATEGORICAL = ("content_rating", "language", "country")
 
 class MetadataEncoder(Encoder):
     modality = "metadata"
+    source = "metadata"
+    reads_file = False
     preprocessing_params = ()
-    cache_features = False
 
     def __init__(self, n_estimators: int = 300, max_depth: int = 2, learning_rate: float = 0.05,
                  subsample: float = 0.8, early_stopping_rounds: int = 30, min_category_count: int = 3,
@@ -42,10 +43,7 @@ class MetadataEncoder(Encoder):
                     min_category_count=min_category_count, max_categories=max_categories, seed=seed)
 
     # ---- input side ----------------------------------------------------------
-    def has_input(self, bundle: Bundle) -> bool:
-        return bundle.metadata is not None
-
-    def load_input(self, bundle: Bundle, media_info=None) -> dict:
+    def load_input(self, bundle: Bundle, decode=None) -> dict:
         return bundle.metadata.model_dump()
 
     def embed(self, fields: dict) -> dict:

@@ -13,13 +13,12 @@ from PIL import Image
 from torch import nn
 
 from models.bundle import Bundle
+from models.decode import Decode
 from models.genres import N_GENRES
 from models.gradcam import display_size, heatmap
-from models.image import DEFAULT_MAX_PIXELS, load_image
+from models.image import image_stats as low_level_stats  # the parameter `image_stats` switches them on
+from models.image import load_image
 from models.image_encoder import ImageEncoder
-from models.image_encoder import (
-    image_stats as low_level_stats,  # the parameter `image_stats` switches them on
-)
 from models.torch_fit import Standardise
 
 
@@ -36,6 +35,7 @@ class PosterHead(nn.Module):
 
 class PosterEncoder(ImageEncoder):
     modality = "poster"
+    source = "poster"
     preprocessing_params = ("backbone", "weights_path", "vgg_fc7", "image_size", "image_stats")
 
     def __init__(self, backbone: str = "efficientnet_lite0", weights_path: str | None = None, vgg_fc7: bool = False,
@@ -46,12 +46,10 @@ class PosterEncoder(ImageEncoder):
                     image_stats=image_stats, hidden=hidden, dropout=dropout, lr=lr, weight_decay=weight_decay,
                     epochs=epochs, patience=patience, batch_size=batch_size, seed=seed)
 
-    def has_input(self, bundle: Bundle) -> bool:
-        return bundle.poster is not None
-
-    def load_input(self, bundle: Bundle, media_info=None, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-        """The RGB poster at its own size; raises models.media.UnsupportedMediaError / InvalidMediaError."""
-        return load_image(bundle.poster, max_pixels)
+    def load_input(self, bundle: Bundle, decode: Decode | None = None) -> Image.Image:
+        """The RGB poster at its own size (squashed in `embed`: explanations keep its size); raises
+        models.media.UnsupportedMediaError / InvalidMediaError."""
+        return load_image(bundle.poster, (decode or Decode()).max_image_pixels)
 
     def pixels(self, image: Image.Image) -> torch.Tensor:
         """(1, image_size, image_size, 3) uint8: the poster squashed to the model's square."""

@@ -46,25 +46,30 @@ def epoch_candidates(epoch: int) -> list[int]:
     return sorted({max(1, epoch // 5), max(1, epoch // 2), epoch, 2 * epoch})
 
 
-class TextEncoder(Encoder):
+class PlotWords:
+    """The input side of the word-based text models: the plot as one lowercase line of words."""
+
     modality = "text"
+    source = "plot"
+    reads_file = False
     preprocessing_params = ()
-    cache_features = False
+
+    def has_input(self, bundle: Bundle) -> bool:
+        return bool(bundle.plot and normalise_text(bundle.plot))
+
+    def load_input(self, bundle: Bundle, decode=None) -> str:
+        return bundle.plot
+
+    def embed(self, plot: str) -> str:
+        return normalise_text(plot)
+
+
+class TextEncoder(PlotWords, Encoder):
 
     def __init__(self, dim: int = 50, epoch: int = 50, lr: float = 1.0, word_ngrams: int = 2, min_count: int = 1,
                  bucket: int = 100_000, seed: int = 0):
         self._store(dim=dim, epoch=epoch, lr=lr, word_ngrams=word_ngrams, min_count=min_count, bucket=bucket,
                     seed=seed)
-
-    # ---- input side ----------------------------------------------------------
-    def has_input(self, bundle: Bundle) -> bool:
-        return bool(bundle.plot and normalise_text(bundle.plot))
-
-    def load_input(self, bundle: Bundle, media_info=None) -> str:
-        return bundle.plot
-
-    def embed(self, plot: str) -> str:
-        return normalise_text(plot)
 
     # ---- learned side -----------------------------------------------------------
     def fit_features(self, X, Y, X_val=None, Y_val=None) -> "TextEncoder":

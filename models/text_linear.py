@@ -22,9 +22,8 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold
 
 from models.base import Encoder, atomic_path, check_proba
-from models.bundle import Bundle
 from models.genres import GENRE_INDEX, N_GENRES
-from models.text import normalise_text
+from models.text import PlotWords, normalise_text
 from models.text_explain import TOP_TOKENS, ranked
 
 WEIGHTS, VOCABULARY = "weights.npz", "vocabulary.json"
@@ -32,25 +31,11 @@ TOKEN_PATTERN = r"(?u)\b\w+\b"  # every word, one-letter ones too
 MIN_SLOPE = 1e-3  # the calibration never reverses or flattens the learned order
 
 
-class LinearTextEncoder(Encoder):
-    modality = "text"
-    preprocessing_params = ()
-    cache_features = False
-
+class LinearTextEncoder(PlotWords, Encoder):
     def __init__(self, ngram_candidates: tuple = ((1, 1), (1, 2)), min_df: int = 1, alpha: float = 1.0,
                  C: float = 0.05, calibration_folds: int = 5, seed: int = 0):
         self._store(ngram_candidates=[list(r) for r in ngram_candidates], min_df=min_df, alpha=alpha, C=C,
                     calibration_folds=calibration_folds, seed=seed)
-
-    # ---- input side
-    def has_input(self, bundle: Bundle) -> bool:
-        return bool(bundle.plot and normalise_text(bundle.plot))
-
-    def load_input(self, bundle: Bundle, media_info=None) -> str:
-        return bundle.plot
-
-    def embed(self, plot: str) -> str:
-        return normalise_text(plot)
 
     # ---- learned side
     def fit_features(self, X, Y, X_val=None, Y_val=None) -> "LinearTextEncoder":

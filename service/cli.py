@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=("cpu", "paper"), help="cpu (default) or paper (VGG16, suits a GPU)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--cache", type=Path, help="feature cache directory (default: beside --out)")
+    _engine_arguments(p, "feature extraction")
     p.set_defaults(run=_train)
 
     p = sub.add_parser("evaluate", help="score a dataset split with trained artifacts; write the Table-3 report")
@@ -77,17 +78,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port (default 8000)")
     p.set_defaults(run=_serve)
 
-    p = sub.add_parser("predict", help="predict genres for one bundle; prints the same JSON as POST /v1/predict")
+    p = sub.add_parser("predict", help="predict genres for one bundle (prints the same JSON as POST /v1/predict), "
+                                       "or with --data for every movie of a dataset (one JSON line each)")
     p.add_argument("--artifacts", type=Path, required=True)
-    p.add_argument("--trailer", type=Path, required=True)
+    p.add_argument("--trailer", type=Path, help="the trailer of one bundle (or --data)")
     p.add_argument("--poster", type=Path)
     p.add_argument("--plot", help="plot text, or @FILE to read it from a file")
     p.add_argument("--metadata", help="metadata JSON object, or @FILE")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--explain", action="store_true",
-                   help="also explain the genres (as POST /v1/explain): writes explanation.json and PNGs to --out")
+                   help="one bundle: also explain the genres (as POST /v1/explain), JSON and PNGs into --out")
     p.add_argument("--genres", help="with --explain: comma-separated genres to explain (default: the top 3)")
-    p.add_argument("--out", type=Path, help="with --explain: the directory to write")
+    p.add_argument("--data", type=Path, help="a dataset directory (movies.jsonl; labels optional): predict every movie")
+    p.add_argument("--split", choices=("all", "train", "val", "test"), default="all", help="with --data")
+    p.add_argument("--out", type=Path, help="with --data: the JSON-lines output (a re-run resumes it); with "
+                                            "--explain: the directory for explanation.json and the images")
+    p.add_argument("--report", type=Path, help="with --data: also write the Table-3 report here (needs labels)")
+    _engine_arguments(p, "batch prediction")
     p.set_defaults(run=_predict)
 
     p = sub.add_parser("demo", help="the main job: synthesise the benchmark, train, evaluate, then serve")
@@ -97,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(run=_demo)
     return parser
+
+
+def _engine_arguments(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help=f"where {what} runs: threads here, or Ray (pip install 'moviescope[ray]')")
+    p.add_argument("--ray-address", help="join this Ray cluster (default: RAY_ADDRESS, else a local Ray)")
+    p.add_argument("--workers", type=int, help="threads (local, default 2) or Ray actors (default: one per 2 CPUs)")
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -124,14 +138,14 @@ def _train(args) -> None:
     for flag, path in (("--out", args.out), ("--cache", args.cache)):  # found now, not after training
         if path is not None and path.exists() and not path.is_dir():
             raise ValueError(f"{flag}: {path} exists and is not a directory")
-    manifest = train(args.data, args.out, config, args.device, args.cache)
+    manifest = train(args.data, args.out, config, args.device, args.cache, _engine(args))
     _print_summary(manifest["evaluation"])
     print(f"artifacts: {args.out} (version {manifest['model_version']}); report: {args.out / 'report' / 'report.md'}")
 
 
 def _evaluate(args) -> None:
+    from models.device import resolve_device
     from training.evaluate import run_evaluation, summary
-    from training.train import resolve_device
 
     report = run_evaluation(args.data, args.artifacts, args.split, args.out, args.cache, resolve_device(args.device))
     _print_summary({"split": report["split"], "n_movies": report["n_movies"], "rows": summary(report),
@@ -145,19 +159,43 @@ def _serve(args) -> None:
     serve(artifacts=args.artifacts, host=args.host, port=args.port)
 
 
-def _predict(args) -> None:
-    if args.explain:
-        from service.explain import explain_cli
+def _predict(args) -> int:
+    if args.data is None:
+        from service.predictor import predict_cli
 
-        if args.out is None:
-            raise ValueError("--explain needs --out DIR, where the JSON and the images go")
-        explain_cli(args)
-        return
-    if args.out or args.genres:
-        raise ValueError("--out and --genres go with --explain")
-    from service.predictor import predict_cli
+        if args.trailer is None:
+            raise ValueError("give --trailer (one bundle) or --data (every movie of a dataset)")
+        if args.explain:
+            return _explain(args)
+        if args.genres:
+            raise ValueError("--genres goes with --explain")
+        if args.out or args.report:
+            raise ValueError("--out and --report go with --data (or --out with --explain); one bundle's JSON goes "
+                             "to standard output")
+        return predict_cli(args)
+    if args.explain or args.genres:
+        raise ValueError("--explain and --genres explain one bundle (--trailer), not --data")
+    from service.batch import predict_catalogue_cli
 
-    predict_cli(args)
+    return predict_catalogue_cli(args, _engine(args))
+
+
+def _explain(args) -> None:
+    from service.explain import explain_cli
+
+    if args.out is None:
+        raise ValueError("--explain needs --out DIR, where the JSON and the images go")
+    if args.report:
+        raise ValueError("--report goes with --data")
+    explain_cli(args)
+
+
+def _engine(args):
+    from training.engines import make_engine
+
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers: must be at least 1, got {args.workers}")
+    return make_engine(args.engine, args.workers, args.ray_address)
 
 
 def _demo(args) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from models.base import Encoder
 from models.bundle import Bundle
 from models.genres import GENRES
 from service.predictor import Predictor, _timed, cli_bundle
@@ -53,7 +54,7 @@ def explain(predictor: Predictor, bundle: Bundle, genres: list[str] | None = Non
         chosen = genres or [GENRES[j] for j in np.argsort(-fused, kind="stable")[:DEFAULT_TOP]]
         explanation = {"genres": chosen, "fusion": predictor.artifacts.fusion.explain(scores, chosen)}
         for modality, encoder in predictor.artifacts.encoders.items():
-            if modality in scores:
+            if modality in scores and type(encoder).explain is not Encoder.explain:  # else: no part for it
                 with _timed(timings, f"explain_{modality}"):
                     raw = decoded[modality] if modality in decoded else encoder.load_input(bundle)
                     explanation[modality] = encoder.explain(raw, chosen)
@@ -63,7 +64,7 @@ def explain(predictor: Predictor, bundle: Bundle, genres: list[str] | None = Non
 def explain_cli(args) -> None:
     """`moviescope predict --explain --out DIR`: DIR/explanation.json, and each heatmap as two PNG files
     (named in the JSON by `overlay_file` and `mask_file` instead of the base64 strings)."""
-    from training.train import resolve_device
+    from models.device import resolve_device
 
     genres = parse_genres(args.genres)
     bundle = cli_bundle(args)

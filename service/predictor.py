@@ -1,6 +1,6 @@
 """One bundle in, genres out: the code path shared by `POST /v1/predict` and `moviescope predict`.
 
-    probe the trailer once -> decode the media modalities (frames, soundtrack, poster)
+    decode the media files the encoders read, side by side (each file probed once)
     -> per present modality: embed + the encoder's genre scores
     -> learned fusion over the present modalities (NaN marks the absent) -> per-genre thresholds
 
@@ -22,14 +22,13 @@ from PIL import Image
 from pydantic import ValidationError
 
 from models.artifacts import MANIFEST, ArtifactError, Artifacts, load_artifacts
-from models.base import Encoder, check_proba
+from models.base import check_proba
 from models.bundle import Bundle, Metadata
+from models.decode import Decode
 from models.genres import GENRES, N_GENRES, as_genre_dict
 from models.image import DEFAULT_MAX_PIXELS
-from models.media import DEFAULT_LIMITS, MediaInfo, MediaLimits, probe
+from models.media import DEFAULT_LIMITS, MediaLimits
 from models.validation import describe
-
-MEDIA_MODALITIES = ("video", "audio", "poster")  # decoded from files: timed together as "decode"
 
 
 class MetadataError(ValueError):
@@ -84,27 +83,23 @@ class Predictor:
         return self._response(fused, scores, timings)
 
     def _decode_media(self, bundle: Bundle) -> dict[str, Any]:
-        """Decoded inputs of the present media modalities; a trailer without a soundtrack has no audio.
+        """Decoded inputs of the modalities that read a file; a trailer without a soundtrack has no audio.
 
         The decodes run side by side: they wait on ffmpeg subprocesses or Pillow, not on Python."""
-        info = probe(bundle.trailer, self.limits) if bundle.trailer else None
+        decode = Decode(self.limits, self.max_poster_pixels)
         present = {modality: encoder for modality, encoder in self.artifacts.encoders.items()
-                   if modality in MEDIA_MODALITIES and encoder.has_input(bundle)}
+                   if encoder.reads_file and encoder.has_input(bundle)}
         with ThreadPoolExecutor(max(1, len(present))) as pool:
-            pending = {modality: pool.submit(self._load, encoder, bundle, info) for modality, encoder in present.items()}
+            pending = {modality: pool.submit(encoder.load_input, bundle, decode)
+                       for modality, encoder in present.items()}
         decoded = {modality: future.result() for modality, future in pending.items()}
         return {modality: raw for modality, raw in decoded.items() if raw is not None}
-
-    def _load(self, encoder: Encoder, bundle: Bundle, info: MediaInfo | None) -> Any:
-        if encoder.modality == "poster":
-            return encoder.load_input(bundle, max_pixels=self.max_poster_pixels)
-        return encoder.load_input(bundle, info)
 
     def _score(self, bundle: Bundle, decoded: dict[str, Any], timings: dict) -> dict[str, np.ndarray]:
         """Each present modality's (13,) scores."""
         scores = {}
         for modality, encoder in self.artifacts.encoders.items():
-            present = modality in decoded if modality in MEDIA_MODALITIES else encoder.has_input(bundle)
+            present = modality in decoded if encoder.reads_file else encoder.has_input(bundle)
             if not present:
                 continue
             with _timed(timings, modality):
@@ -160,7 +155,7 @@ def _timed(timings: dict[str, float], name: str):
 
 def predict_cli(args) -> None:
     """`moviescope predict`: the same JSON as the endpoint, through the same Predictor."""
-    from training.train import resolve_device
+    from models.device import resolve_device
 
     bundle = cli_bundle(args)
     predictor = Predictor.from_dir(args.artifacts, device=resolve_device(args.device), warm_up=False)

@@ -2,11 +2,11 @@
 
 import json
 import logging
-import subprocess
 from pathlib import Path
 
 import pytest
 import torch
+from media_fixtures import make_audio, make_video
 
 torch.set_num_threads(2)
 logging.getLogger("models.backbones").setLevel(logging.ERROR)
@@ -14,6 +14,7 @@ logging.getLogger("models.backbones").setLevel(logging.ERROR)
 TINY_MODELS = {
     "video": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
     "video_tempconv": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
+    "video_lstm": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
     "audio": {"params": {"n_mels": 16, "clip_seconds": 1.0, "n_clips": 2, "epochs": 2}},
     "poster": {"params": {"image_size": 32, "epochs": 5}},
     "text": {"params": {"calibration_folds": 2}},
@@ -28,28 +29,14 @@ def _seed():
     torch.manual_seed(0)
 
 
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True, timeout=60)
-
-
-def make_video(path: Path, duration: float = 2.0, size: str = "96x64", audio: bool = True,
-               codec: str = "libx264", gop: int = 5) -> Path:
-    inputs = ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate=10"]
-    if audio:
-        inputs += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050"]
-    codecs = ["-c:v", codec, "-g", str(gop)] + (["-pix_fmt", "yuv420p"] if codec == "libx264" else [])
-    ffmpeg(*inputs, "-t", str(duration), *codecs, *(["-c:a", "aac"] if audio else []), str(path))
-    return path
-
-
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory) -> Path:
     """Good and bad media files, made once per session."""
     root = tmp_path_factory.mktemp("media")
-    make_video(root / "good.mp4")
-    make_video(root / "silent.mp4", audio=False)
-    make_video(root / "good.mkv", codec="libvpx-vp9")
-    ffmpeg("-f", "lavfi", "-i", "sine=frequency=300:sample_rate=22050", "-t", "2", "-c:a", "aac", str(root / "audio.m4a"))
+    make_video(root / "good.mp4", duration=2, gop=5)
+    make_video(root / "silent.mp4", duration=2, gop=5, audio=False)
+    make_video(root / "good.mkv", duration=2, gop=5, codec="libvpx-vp9")
+    make_audio(root / "audio.m4a", duration=2)
     data = (root / "good.mp4").read_bytes()
     (root / "truncated.mp4").write_bytes(data[: len(data) // 2])
     (root / "empty.mp4").write_bytes(b"")
@@ -100,3 +87,13 @@ def tiny_artifacts(tiny_dataset, tiny_config, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tiny-run") / "artifacts"
     train(tiny_dataset, out, load_config(tiny_config), "cpu", out.parent / "cache")
     return out
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One real local Ray instance for the session (Ray has no local mode: about 2-7 s and 0.8 GB)."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
+    yield ray
+    ray.shutdown()

@@ -8,15 +8,11 @@
 """
 
 import struct
-import subprocess
 from pathlib import Path
 
+from media_fixtures import run_ffmpeg as ffmpeg
+
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
-                   check=True, timeout=120, capture_output=True)
 
 
 def _parse(buf: bytes) -> list:

@@ -81,3 +81,17 @@ def test_dockerfile_habits():
     assert text.index("COPY pyproject.toml") < text.index("pip install -r") < text.index("COPY models")
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", "runs", "data", "artifacts"} <= set(ignored)
+
+
+def test_ray_profile_is_a_head_a_worker_and_a_submitted_job(tmp_path):
+    result = compose_config(tmp_path, MOVIESCOPE_API_KEY="k3y")
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    nodes = {name: services[name] for name in ("ray-head", "ray-worker", "ray-batch")}
+    assert all(s["profiles"] == ["ray"] for s in nodes.values())
+    assert len({s["image"] for s in nodes.values()}) == 1  # one image
+    assert all(s["build"]["args"]["EXTRAS"] == "ray" for s in nodes.values())
+    assert len({tuple(sorted(s["volumes"], key=str)) for s in nodes.values()}) == 1  # the same paths everywhere
+    assert "--head" in nodes["ray-head"]["command"] and "--address=ray-head:6379" in nodes["ray-worker"]["command"]
+    job = nodes["ray-batch"]["command"]
+    assert job[:3] == ["ray", "job", "submit"] and "--engine" in job and job[job.index("--engine") + 1] == "ray"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.encoders import MODALITIES
+from models.encoders import modalities
 from models.genres import GENRE_INDEX, N_GENRES
 from training.dataset import Movie
 
@@ -34,7 +34,8 @@ def ceiling_rows(movies: list[Movie], planted: dict[str, dict], prior: np.ndarra
     known = [planted.get(m.bundle.id) for m in movies]
     if any(p is None for p in known):
         return []  # planted.jsonl does not describe these movies (an edited dataset): no ceiling
-    rows = [(f"{m} (ceiling)", [m]) for m in MODALITIES] + [("all (ceiling)", list(MODALITIES))]
+    planted_in = [m for m in modalities() if any(m in plan for plan in known)]  # what the generator plants
+    rows = [(f"{m} (ceiling)", [m]) for m in planted_in] + [("all (ceiling)", planted_in)]
     return [(name, mods, *_oracle(known, mods, prior)) for name, mods in rows]
 
 

@@ -22,14 +22,15 @@ from pydantic import (
     model_validator,
 )
 
-from models.encoders import ENCODER_CLASSES, MODALITIES
+from models.encoders import ENCODER_CLASSES, modalities
 from models.validation import describe
 
-# model name -> (modality, encoder, parameters). Several models may serve one modality (fastVideo and
-# TempConv; NB-LR, fastText and MiniLM): training serves the one with the best validation mAP.
+# model name -> (modality, encoder, parameters). Several models may serve one modality (fastVideo,
+# TempConv and CNN+LSTM; NB-LR, fastText and MiniLM): training serves the one with the best validation mAP.
 _CPU_MODELS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "video": ("video", "video", {"pooling": "mean"}),
     "video_tempconv": ("video", "video", {"pooling": "tempconv"}),
+    "video_lstm": ("video", "video", {"pooling": "lstm"}),
     "audio": ("audio", "audio", {}),
     "poster": ("poster", "poster", {}),
     "text": ("text", "text_linear", {}),
@@ -40,6 +41,7 @@ _CPU_MODELS: dict[str, tuple[str, str, dict[str, Any]]] = {
 _PAPER_OVERRIDES: dict[str, dict[str, Any]] = {
     "video": {"backbone": "vgg16", "vgg_fc7": True, "frame_size": 224, "n_frames": 64},
     "video_tempconv": {"backbone": "vgg16", "vgg_fc7": True, "frame_size": 224, "n_frames": 64},
+    "video_lstm": {"backbone": "vgg16", "vgg_fc7": True, "frame_size": 224, "n_frames": 64},
     "audio": {"sample_rate": 12000, "n_mels": 128, "hop_length": 256, "clip_seconds": 30.0},
     "poster": {"backbone": "vgg16", "image_size": 224},
     "metadata": {"n_estimators": 500},
@@ -56,8 +58,8 @@ class ModelSpec(BaseModel):
     @field_validator("modality")
     @classmethod
     def _known(cls, modality: str) -> str:
-        if modality not in MODALITIES:
-            raise ValueError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
+        if modality not in modalities():
+            raise ValueError(f"unknown modality {modality!r}; expected one of {', '.join(modalities())}")
         return modality
 
     @model_validator(mode="after")

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from models.bundle import Bundle, Metadata
 from models.genres import GENRE_INDEX, GENRES, multi_hot_matrix
 
-SPLITS = ("train", "val", "test")
+SPLIT_SHARES = (("train", 0.7), ("val", 0.1), ("test", 0.2))  # of a dataset whose rows name no split
+SPLITS = tuple(name for name, _ in SPLIT_SHARES)
 MOVIES_FILE = "movies.jsonl"
 
 
@@ -47,12 +48,9 @@ class MovieRow(BaseModel):
     @field_validator("genres")
     @classmethod
     def _known_genres(cls, names: list[str]) -> list[str]:
-        unknown = [n for n in names if n not in GENRE_INDEX]
-        if unknown:
-            raise ValueError(f"unknown genre(s) {unknown}; expected names from: {', '.join(GENRES)}")
         if not names:
             raise ValueError("a movie needs at least one genre")
-        return names
+        return _check_genres(names)
 
     @field_validator("trailer", "poster")
     @classmethod
@@ -77,6 +75,33 @@ class MovieRow(BaseModel):
         return split
 
 
+class CatalogueRow(MovieRow):
+    """A row of a catalogue to predict: the genres (labels) are optional."""
+
+    genres: list[str] = Field(default_factory=list)
+
+    @field_validator("genres")
+    @classmethod
+    def _known_genres(cls, names: list[str]) -> list[str]:
+        return _check_genres(names)
+
+
+def _check_genres(names: list[str]) -> list[str]:
+    unknown = [n for n in names if n not in GENRE_INDEX]
+    if unknown:
+        raise ValueError(f"unknown genre(s) {unknown}; expected names from: {', '.join(GENRES)}")
+    return names
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A catalogue row that names its movie but cannot be used (bad metadata, a bad path, ...)."""
+
+    id: str
+    split: str
+    problems: list[str]
+
+
 @dataclass(frozen=True)
 class Movie:
     bundle: Bundle
@@ -90,6 +115,7 @@ class Dataset:
     root: Path
     movies: list[Movie]
     missing_files: list[str] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
 
     def split(self, name: str) -> list[Movie]:
         return [m for m in self.movies if m.split == name]
@@ -101,12 +127,19 @@ def labels(movies: list[Movie]) -> np.ndarray:
 
 
 def default_split(movie_id: str) -> str:
-    """Deterministic 70/10/20 split from a hash of the id (stable across runs and machines)."""
+    """Deterministic split in SPLIT_SHARES proportions from a hash of the id (stable across runs and machines)."""
     bucket = int(hashlib.sha256(movie_id.encode()).hexdigest()[:8], 16) % 100
-    return "train" if bucket < 70 else "val" if bucket < 80 else "test"
+    edge = 0
+    for name, share in SPLIT_SHARES:
+        edge += round(100 * share)
+        if bucket < edge:
+            return name
+    return SPLITS[-1]
 
 
-def load_dataset(root: Path | str) -> Dataset:
+def load_dataset(root: Path | str, catalogue: bool = False) -> Dataset:
+    """The validated dataset; every bad row is a problem. With `catalogue` (batch prediction), labels
+    are optional and a bad row that still names its id is kept in `rejected` instead."""
     root = Path(root)
     path = root / MOVIES_FILE
     if not path.is_file():
@@ -114,13 +147,19 @@ def load_dataset(root: Path | str) -> Dataset:
     problems: list[str] = []
     missing: list[str] = []
     movies: list[Movie] = []
+    rejected: list[Rejected] = []
     seen: dict[str, int] = {}
     with path.open("rb") as lines:
         for lineno, raw_line in enumerate(lines, start=1):
             line = _decode_line(raw_line, lineno, problems)
             if not line or not line.strip():
                 continue
-            row = _parse_line(line, lineno, problems)
+            first_problem = len(problems)
+            row = _parse_line(line, lineno, problems, CatalogueRow if catalogue else MovieRow)
+            if row is None and catalogue:
+                row = _rejected(line, problems[first_problem:])
+                if row is not None:
+                    del problems[first_problem:]
             if row is None:
                 continue
             movie_id = str(row.id)
@@ -128,12 +167,15 @@ def load_dataset(root: Path | str) -> Dataset:
                 problems.append(f"line {lineno}: duplicate id {movie_id!r} (first on line {seen[movie_id]})")
                 continue
             seen[movie_id] = lineno
-            movies.append(_to_movie(row, movie_id, root, lineno, missing))
+            if isinstance(row, Rejected):
+                rejected.append(row)
+            else:
+                movies.append(_to_movie(row, movie_id, root, lineno, missing))
     if problems:
         raise DatasetError(path, problems)
-    if not movies:
+    if not movies and not rejected:
         raise DatasetError(path, ["no movies"])
-    return Dataset(root=root, movies=movies, missing_files=missing)
+    return Dataset(root=root, movies=movies, missing_files=missing, rejected=rejected)
 
 
 def _decode_line(raw_line: bytes, lineno: int, problems: list[str]) -> str | None:
@@ -144,7 +186,7 @@ def _decode_line(raw_line: bytes, lineno: int, problems: list[str]) -> str | Non
         return None
 
 
-def _parse_line(line: str, lineno: int, problems: list[str]) -> MovieRow | None:
+def _parse_line(line: str, lineno: int, problems: list[str], model: type[MovieRow]) -> MovieRow | None:
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as err:
@@ -158,12 +200,25 @@ def _parse_line(line: str, lineno: int, problems: list[str]) -> MovieRow | None:
         return None
     raw = _apply_aliases(raw)
     try:
-        return MovieRow.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as err:
         for e in err.errors():
             where = ".".join(str(p) for p in e["loc"]) or "row"
             problems.append(f"line {lineno}: field '{where}': {e['msg']}")
         return None
+
+
+def _rejected(line: str, problems: list[str]) -> Rejected | None:
+    """The row as a Rejected movie when it is a JSON object with a usable id (else None)."""
+    try:
+        raw = json.loads(line)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    movie_id = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(movie_id, str | int) or isinstance(movie_id, bool) or not problems:
+        return None
+    split = raw.get("split") if raw.get("split") in SPLITS else default_split(str(movie_id))
+    return Rejected(id=str(movie_id), split=split, problems=[p.split(": ", 1)[-1] for p in problems])
 
 
 def _apply_aliases(raw: dict) -> dict:

@@ -28,10 +28,9 @@ MEAN_COMBOS = (
     ("video+audio (mean)", ("video", "audio")),
     ("video+audio+poster (mean)", ("video", "audio", "poster")),
     ("video+audio+poster+text (mean)", ("video", "audio", "poster", "text")),
-    ("all (mean)", ("video", "audio", "poster", "text", "metadata")),
-)
-ROW_NAMES = {"video": "video (fastVideo)", "video_tempconv": "video (TempConv)", "text": "text (NB-LR)",
-             "text_fasttext": "text (fastText)", "text_minilm": "text (MiniLM)"}
+)  # then "all (mean)": every modality the fusion has
+ROW_NAMES = {"video": "video (fastVideo)", "video_tempconv": "video (TempConv)",
+             "video_lstm": "video (LSTM)", "text": "text (NB-LR)", "text_fasttext": "text (fastText)", "text_minilm": "text (MiniLM)"}
 
 
 def score_model(encoder: Encoder, movies: list[Movie], cache: FeatureCache) -> np.ndarray:
@@ -51,19 +50,25 @@ def stack(scores: dict[str, np.ndarray], serving: dict[str, str], modalities) ->
     return np.stack(columns, axis=1)
 
 
-def build_report(split: str, movies: list[Movie], scores: dict[str, np.ndarray], val_scores: dict[str, np.ndarray],
-                 y_val: np.ndarray, fusion: LearnedFusion, serving: dict[str, str], thresholds: np.ndarray,
+def build_report(split: str, movies: list[Movie], scores: dict[str, np.ndarray], val_scores: dict[str, np.ndarray] | None,
+                 y_val: np.ndarray | None, fusion: LearnedFusion, serving: dict[str, str], thresholds: np.ndarray,
                  train_share: dict[str, float], modalities_of: dict[str, str],
-                 planted: dict[str, dict] | None = None) -> tuple[dict, list[dict]]:
-    """report.json's content and predictions.jsonl's rows for one split (with ceiling rows when `planted`)."""
+                 planted: dict[str, dict] | None = None,
+                 row_thresholds: dict[str, np.ndarray] | None = None) -> tuple[dict, list[dict]]:
+    """report.json's content and predictions.jsonl's rows for one split (with ceiling rows when `planted`).
+
+    Each row's thresholds (for its F1) are tuned on the validation scores, or taken from
+    `row_thresholds` (e.g. those the training report tuned) when given; the learned row uses `thresholds`."""
     y = labels(movies)
     prior = np.array([train_share[g] for g in GENRES])
     candidates = _row_scores(scores, serving, fusion, prior, modalities_of)
-    val_candidates = _row_scores(val_scores, serving, fusion, prior, modalities_of)
+    if row_thresholds is None:
+        val_candidates = _row_scores(val_scores, serving, fusion, prior, modalities_of)
+        row_thresholds = {name: tune_thresholds(val_candidates[name][1], y_val) for name in candidates}
     rows = []
     for name, (mods, fused, coverage) in candidates.items():
-        row_thresholds = thresholds if name == "all (learned)" else tune_thresholds(val_candidates[name][1], y_val)
-        rows.append(_row(name, mods, fused, coverage, y, row_thresholds))
+        chosen = thresholds if name == "all (learned)" else row_thresholds.get(name, np.full(N_GENRES, 0.5))
+        rows.append(_row(name, mods, fused, coverage, y, chosen))
     for name, mods, oracle, coverage in ceiling_rows(movies, planted, prior) if planted else []:
         rows.append(_row(name, mods, oracle, coverage, y, np.full(N_GENRES, 0.5)))  # planted at least once
     prior_row = _row("prior", [], prior_scores(train_share, len(movies)), len(movies), y, np.full(N_GENRES, 0.5))
@@ -96,6 +101,7 @@ def _row_scores(scores, serving, fusion, prior, modalities_of):
     for combo, mods in MEAN_COMBOS:
         rows[combo] = (list(mods), *_fused(MeanFusion(list(mods), prior), stack(scores, serving, mods)))
     stacked = stack(scores, serving, fusion.modalities)
+    rows["all (mean)"] = (list(fusion.modalities), *_fused(MeanFusion(list(fusion.modalities), prior), stacked))
     rows["all (learned)"] = (list(fusion.modalities), *_fused(fusion, stacked))
     return rows
 

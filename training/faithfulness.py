@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from PIL import Image
 
-from models.encoders import MODALITIES
 from models.genres import GENRE_INDEX, GENRES
 from models.image_encoder import ImageEncoder
 from models.text import normalise_text
@@ -32,7 +31,7 @@ BLOB_GRID = 7  # random masks vary on the scale of a 7x7 Grad-CAM map
 
 def single_modality_genres(planted: dict, genres: list[str]) -> dict[str, str]:
     """{genre: modality} for the movie's genres planted in exactly one of its present modalities."""
-    present = {m: set(planted[m]) for m in MODALITIES if planted.get(m) is not None}
+    present = {m: set(shown) for m, shown in planted.items() if shown is not None}
     found = {g: [m for m, shown in present.items() if g in shown] for g in genres}
     return {g: ms[0] for g, ms in found.items() if len(ms) == 1}
 

@@ -31,15 +31,17 @@ from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
-from tqdm import tqdm
 
+from models.base import atomic_path
 from models.genres import GENRE_INDEX, GENRES, N_GENRES
 from training import synth_media as media
 from training.ceiling import PLANTED_FILE
+from training.dataset import MOVIES_FILE, SPLIT_SHARES
+from training.progress import progress as progress_bar
 from training.synth_text import make_metadata, make_plot, make_title
 
-MOVIES_FILE = "movies.jsonl"
 MARKER = ".moviescope-synth"  # marks a directory this module made (and may overwrite)
+FILE_MODE = 0o644  # a dataset is for reading (atomic_path alone makes private files)
 # share of movies with each genre (MOVIESCOPE.md, the paper's Baseline row), canonical order
 RATES = np.array([22.1, 4.3, 6.2, 39.3, 18.6, 53.6, 10.8, 17.0, 10.5, 10.9, 22.1, 13.5, 25.8]) / 100
 PAIRS = {  # latent (copula) correlations between genres; the rest are 0
@@ -54,7 +56,6 @@ PAIRS = {  # latent (copula) correlations between genres; the rest are 0
 EXPRESS = {"video": 0.7, "audio": 0.5, "poster": 0.55, "text": 0.8, "metadata": 0.65}
 LEAK = 0.3  # chance that a modality also shows one genre the movie does not have (common ones more often)
 ABSENT = 0.04  # chance each of poster / plot / metadata is missing (real catalogues are incomplete)
-SPLIT_SHARES = (("train", 0.7), ("val", 0.1), ("test", 0.2))
 STREAMS = ("express", "text", "metadata", "absent", "video", "audio", "poster")
 
 
@@ -82,7 +83,8 @@ def synthesize(out: Path, n: int = 300, seed: int = 0, duration: float = 30.0,
     splits = assign_splits(np.random.default_rng([seed, 1_000_002]), n)
     jobs = [(out, seed, i, labels[i], splits[i], duration, (width, height)) for i in range(n)]
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1, n)) as pool:
-        made = list(tqdm(pool.map(_make_movie, jobs), total=n, desc="synth", unit="movie", disable=not progress))
+        made = list(progress_bar(pool.map(_make_movie, jobs), total=n, desc="synth", unit="movie",
+                                 disable=not progress))
     write_jsonl(out / PLANTED_FILE, [{"id": row["id"], "planted": planted} for row, planted in made])
     write_jsonl(out / MOVIES_FILE, [row for row, _ in made])
     return out / MOVIES_FILE
@@ -121,7 +123,7 @@ def _make_movie(job) -> tuple[dict, dict]:
     if shown["poster"] is not None:
         row["poster"] = f"posters/{row['id']}.jpg"
         poster = media.render_poster(shown["poster"], row["title"], rng["poster"])
-        with atomic_path(out / row["poster"]) as tmp:
+        with atomic_path(out / row["poster"], FILE_MODE) as tmp:
             poster.save(tmp, format="JPEG", quality=88)
     return row, shown
 
@@ -129,7 +131,7 @@ def _make_movie(job) -> tuple[dict, dict]:
 def _write_trailer(path: Path, shown: dict, duration: float, size: tuple[int, int], rng: dict) -> None:
     audio = media.render_audio(shown["audio"], duration, rng["audio"])
     frames = media.render_frames(shown["video"], duration, size, rng["video"])
-    with temporary_path(path.parent, ".wav") as wav, atomic_path(path) as tmp:
+    with temporary_path(path.parent, ".wav") as wav, atomic_path(path, FILE_MODE) as tmp:
         write_wav(wav, audio)
         encode_trailer(frames, wav, tmp, duration, size)
 
@@ -143,7 +145,7 @@ def _expressed(genres: list[str], p: float, rng: np.random.Generator) -> list[st
 
 
 def assign_splits(rng: np.random.Generator, n: int) -> list[str]:
-    """train/val/test in 70/10/20 proportions, in an order shuffled by `rng`."""
+    """train/val/test in SPLIT_SHARES proportions, in an order shuffled by `rng`."""
     order = rng.permutation(n)
     splits = np.empty(n, dtype=object)
     start = 0
@@ -179,7 +181,7 @@ def _prepare(out: Path, settings: dict) -> None:
                                           "settings": settings}) + "\n")
 
 
-# ---- files: atomic writes and the MP4 encode ----------------------------------------------
+# ---- files: the MP4 encode and other writes ----------------------------------------------
 @contextmanager
 def temporary_path(directory: Path, suffix: str = ".tmp", prefix: str = ".synth-"):
     """Yield a fresh file name in `directory`; the file is removed afterwards, whatever happens."""
@@ -193,17 +195,8 @@ def temporary_path(directory: Path, suffix: str = ".tmp", prefix: str = ".synth-
         tmp.unlink(missing_ok=True)
 
 
-@contextmanager
-def atomic_path(final: Path):
-    """Yield a temporary path beside `final`; it replaces `final` only if the block succeeds."""
-    with temporary_path(final.parent, ".tmp", f".{final.name}.") as tmp:
-        yield tmp
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a dataset is for reading
-        os.replace(tmp, final)
-
-
 def write_jsonl(path: Path, rows: list[dict]) -> None:
-    with atomic_path(path) as tmp:
+    with atomic_path(path, FILE_MODE) as tmp:
         tmp.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
 
 

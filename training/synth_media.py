@@ -272,16 +272,8 @@ def _draw_layout(draw: ImageDraw.ImageDraw, layout: str, accent: tuple, rng: np.
         draw.rectangle([0, 0, w, h], outline=(0, 0, 0), width=28)
         x, y = u(40, w - 40), u(60, h - 60)
         draw.polygon([(x + u(-40, 40), y + u(-40, 40)) for _ in range(7)], fill=(150, 0, 0))
-    elif layout == "rain":
-        for _ in range(int(u(18, 30))):
-            x, y = u(0, w), u(0, h)
-            draw.line([x, y, x - 6, y + u(20, 40)], fill=accent, width=2)
-    elif layout == "sun":
-        x, y, r = u(50, w - 50), u(40, 110), u(22, 34)
-        draw.ellipse([x - r, y - r, x + r, y + r], fill=accent)
-        for a in np.linspace(0, 2 * np.pi, 12, endpoint=False) + u(0, 0.5):
-            draw.line([x + 1.3 * r * np.cos(a), y + 1.3 * r * np.sin(a), x + 1.9 * r * np.cos(a),
-                       y + 1.9 * r * np.sin(a)], fill=accent, width=4)
+    elif layout in ("rain", "sun"):
+        _draw_sky(draw, layout, accent, u)
     elif layout == "portrait":
         cx = w / 2 + u(-30, 30)
         draw.ellipse([cx - 28, 80, cx + 28, 150], fill=accent)
@@ -290,3 +282,18 @@ def _draw_layout(draw: ImageDraw.ImageDraw, layout: str, accent: tuple, rng: np.
         for _ in range(3):
             x, y = u(0, w - 40), u(0, h - 40)
             draw.rectangle([x, y, x + u(30, 100), y + u(30, 100)], fill=accent)
+
+
+def _draw_sky(draw: ImageDraw.ImageDraw, layout: str, accent: tuple, u) -> None:
+    """Rain (Drama): short slanted streaks; sun (Family): a disc with rays. `u(lo, hi)` draws uniformly."""
+    w, h = POSTER_SIZE
+    if layout == "rain":
+        for _ in range(int(u(18, 30))):
+            x, y = u(0, w), u(0, h)
+            draw.line([x, y, x - 6, y + u(20, 40)], fill=accent, width=2)
+        return
+    x, y, r = u(50, w - 50), u(40, 110), u(22, 34)
+    draw.ellipse([x - r, y - r, x + r, y + r], fill=accent)
+    for a in np.linspace(0, 2 * np.pi, 12, endpoint=False) + u(0, 0.5):
+        draw.line([x + 1.3 * r * np.cos(a), y + 1.3 * r * np.sin(a), x + 1.9 * r * np.cos(a),
+                   y + 1.9 * r * np.sin(a)], fill=accent, width=4)

@@ -21,12 +21,14 @@ import torch
 
 from models.artifacts import FUSION, publish, write_manifest
 from models.base import Encoder, write_json_atomic
-from models.encoders import MODALITIES
+from models.device import resolve_device
+from models.encoders import modalities
 from models.fusion import LearnedFusion, tune_thresholds
 from models.genres import GENRES, as_genre_dict
 from training.ceiling import load_planted
 from training.config import TrainConfig
 from training.dataset import SPLITS, Dataset, DatasetError, labels, load_dataset
+from training.engines import Engine
 from training.evaluate import build_report, row_name, score_model, stack, summary
 from training.features import FeatureCache, extract_features
 from training.metrics import evaluate_scores, positive_share
@@ -35,14 +37,6 @@ from training.synth import synthetic_origin
 
 log = logging.getLogger(__name__)
 DONE = "fit.done"
-
-
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for but no CUDA GPU is visible")
-    return device
 
 
 @contextmanager
@@ -54,8 +48,11 @@ def stage(name: str, timings: dict[str, float]):
     log.info("stage %s done in %.1f s", name, timings[name])
 
 
-def train(data: Path, out: Path, config: TrainConfig, device: str = "auto", cache_dir: Path | None = None) -> dict:
-    """Train everything and publish the artifact directory `out`. Returns the manifest."""
+def train(data: Path, out: Path, config: TrainConfig, device: str = "auto", cache_dir: Path | None = None,
+          engine: Engine | None = None) -> dict:
+    """Train everything and publish the artifact directory `out`. Returns the manifest.
+
+    `engine` runs the feature extraction (default: threads in this process; training/engines.py)."""
     device = resolve_device(device)
     _seed_everything(config.seed)
     dataset = load_dataset(data)
@@ -71,7 +68,7 @@ def train(data: Path, out: Path, config: TrainConfig, device: str = "auto", cach
     for name in config.models:
         with stage(f"model {name}", timings):
             scores[name], features[name] = _fit_or_resume(config, name, movies, staging / "models" / name, cache,
-                                                          device)
+                                                          device, engine)
     with stage("fusion", timings):
         fusion_data, report, predictions = _fuse_and_evaluate(config, movies, scores, load_planted(data))
     report["features"] = {row_name(name): features[name] for name in config.models}
@@ -87,7 +84,7 @@ def train(data: Path, out: Path, config: TrainConfig, device: str = "auto", cach
 
 
 def _fit_or_resume(config: TrainConfig, name: str, movies: dict, model_dir: Path, cache: FeatureCache,
-                   device: str) -> tuple[dict[str, np.ndarray], dict]:
+                   device: str, engine: Engine | None) -> tuple[dict[str, np.ndarray], dict]:
     """Each split's scores (NaN rows where the modality is absent) and what features the model read."""
     encoder = config.build(name).to(device)
     key = _fit_key(encoder, movies["train"] + movies["val"])
@@ -96,7 +93,7 @@ def _fit_or_resume(config: TrainConfig, name: str, movies: dict, model_dir: Path
         log.info("model %s: reusing the fit from an interrupted run", name)
         encoder = type(encoder).load(model_dir, device=device)
         return {s: score_model(encoder, movies[s], cache) for s in SPLITS}, encoder.feature_description()
-    X = {s: extract_features(encoder, [m.bundle for m in movies[s]], cache, desc=f"{name} {s}") for s in SPLITS}
+    X = _split_features(encoder, movies, cache, name, engine)
     train_idx = [i for i, x in enumerate(X["train"]) if x is not None]
     val_idx = [i for i, x in enumerate(X["val"]) if x is not None]
     if not train_idx:
@@ -107,6 +104,15 @@ def _fit_or_resume(config: TrainConfig, name: str, movies: dict, model_dir: Path
     )
     _save_model(encoder, model_dir, key)
     return {s: score_model(encoder, movies[s], cache) for s in SPLITS}, encoder.feature_description()
+
+
+def _split_features(encoder: Encoder, movies: dict, cache: FeatureCache, name: str,
+                    engine: Engine | None) -> dict[str, list]:
+    """Each split's features, extracted in one pass over all the splits (one engine start)."""
+    bundles = [m.bundle for s in SPLITS for m in movies[s]]
+    features = extract_features(encoder, bundles, cache, desc=name, engine=engine)
+    ends = np.cumsum([len(movies[s]) for s in SPLITS])
+    return {s: features[end - len(movies[s]):end] for s, end in zip(SPLITS, ends, strict=True)}
 
 
 def _save_model(encoder: Encoder, model_dir: Path, key: str) -> None:
@@ -129,7 +135,7 @@ def _fuse_and_evaluate(config: TrainConfig, movies: dict, scores: dict, planted:
     train_share = positive_share(y["train"])
     modalities_of = {name: spec.modality for name, spec in config.models.items()}
     serving = _choose_serving(scores, y["val"], modalities_of)
-    fusion_modalities = [m for m in MODALITIES if m in serving]
+    fusion_modalities = [m for m in modalities() if m in serving]
     prior = np.array([train_share[g] for g in GENRES])
     val_scores = {n: s["val"] for n, s in scores.items()}
     val_stack = stack(val_scores, serving, fusion_modalities)
@@ -146,7 +152,7 @@ def _fuse_and_evaluate(config: TrainConfig, movies: dict, scores: dict, planted:
 
 
 def _choose_serving(scores: dict, y_val: np.ndarray, modalities_of: dict[str, str]) -> dict[str, str]:
-    """For each modality, the model with the best validation mAP (e.g. fastVideo vs TempConv)."""
+    """For each modality, the model with the best validation mAP (e.g. fastVideo, TempConv or CNN+LSTM)."""
     best: dict[str, tuple[float, str]] = {}
     for name, split_scores in scores.items():
         val = split_scores["val"]

@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 import skimage.data
 import torch
+import torchvision
 from PIL import Image
 
 from models import backbones
 from models.backbones import LITE0_SHA256, BackboneError, efficientnet_lite0, load_backbone
+from models.checksums import sha256_file
 
 CATS = range(281, 286)  # ImageNet: tabby, tiger cat, Persian, Siamese, Egyptian cat
 COFFEE = {504, 967, 968}  # coffee mug, espresso, cup
@@ -67,3 +69,24 @@ def test_torchvision_backbone_without_cached_weights_is_seeded_and_says_so(tmp_p
         load_backbone("resnet18", weights_path=tmp_path / "missing.pth")
     with pytest.raises(ValueError, match="unknown backbone"):
         load_backbone("alexnet")
+
+
+def test_a_given_torchvision_weights_file_is_loaded_and_fingerprinted(tmp_path):
+    torch.manual_seed(7)
+    weights = torchvision.models.resnet18(weights=None).state_dict()
+    path = tmp_path / "resnet18.pth"
+    torch.save(weights, path)
+    backbone = load_backbone("resnet18", weights_path=path)
+    assert backbone.pretrained and backbone.weights_sha256 == sha256_file(path)
+    assert backbone.fingerprint == backbone.weights_sha256[:16] != load_backbone("resnet18").fingerprint
+    assert torch.equal(backbone.module.conv1.weight, weights["conv1.weight"])
+    assert (backbone.mean, backbone.std) == (backbones.IMAGENET_MEAN, backbones.IMAGENET_STD)
+
+
+@pytest.mark.parametrize(("name", "dim"), [("resnet18", 512), ("mobilenet_v3_small", 576)])
+def test_torchvision_backbones_give_pooled_features_of_their_size(name, dim):
+    backbone = load_backbone(name)
+    assert backbone.dim == dim and not any(p.requires_grad for p in backbone.module.parameters())
+    with torch.inference_mode():
+        features = backbone.module(backbone.normalise(torch.zeros((2, 64, 64, 3), dtype=torch.uint8)))
+    assert features.shape == (2, dim)

@@ -1,25 +1,42 @@
-"""One contract, every encoder class (timm-style): each is checked the same way on a tiny dataset."""
+"""One contract, every model spec of the default config (timm-style): each is checked the same way on a
+tiny dataset, so the per-encoder test files test only what is particular to their encoder."""
 
 import json
 
 import numpy as np
 import pytest
 
+from models.base import CONFIG_FILE
 from models.bundle import Bundle
 from models.encoders import ENCODER_CLASSES
 from models.genres import N_GENRES
+from training.config import default_models
 from training.dataset import labels, load_dataset
 from training.synth import synthesize
 
-TINY = {
-    "video": {"frame_size": 32, "n_frames": 4, "epochs": 3},
+SPECS = default_models("cpu")
+VIDEO = {"frame_size": 32, "n_frames": 4, "epochs": 3, "hidden": (16, 8)}
+TINY = {  # model name -> parameters over its spec's, to keep each fit to a second or two
+    "video": VIDEO,
+    "video_tempconv": {**VIDEO, "conv_channels": 8},
+    "video_lstm": {**VIDEO, "lstm_hidden": 8},
     "audio": {"n_mels": 16, "clip_seconds": 1.0, "n_clips": 2, "epochs": 2},
     "poster": {"image_size": 32, "epochs": 3},
-    "text": {"epoch": 5, "dim": 10},
-    "text_linear": {"calibration_folds": 2},
+    "text": {"calibration_folds": 2},
+    "text_fasttext": {"epoch": 5, "dim": 10},
     "text_minilm": {},
     "metadata": {"n_estimators": 10},
 }
+
+
+def build(name: str):
+    spec = SPECS[name]
+    return ENCODER_CLASSES[spec.encoder](**{**spec.params, **TINY[name]})
+
+
+def test_every_model_spec_and_every_encoder_class_is_covered():
+    assert set(TINY) == set(SPECS)
+    assert {spec.encoder for spec in SPECS.values()} == set(ENCODER_CLASSES)
 
 
 @pytest.fixture(scope="module")
@@ -30,42 +47,80 @@ def tiny(tmp_path_factory):
     return [m.bundle for m in movies], labels(movies)
 
 
-@pytest.fixture(scope="module", params=sorted(ENCODER_CLASSES))
-def fitted(request, tiny):
+@pytest.fixture(scope="module")
+def feature_sets() -> dict:
+    """feature key -> features of the tiny movies: models with the same key (the video ones) share them."""
+    return {}
+
+
+@pytest.fixture(scope="module", params=sorted(SPECS))
+def fitted(request, tiny, feature_sets):
+    """(encoder fitted on the movies that have its modality, those movies, their features, their labels)."""
     bundles, y = tiny
-    encoder_class = ENCODER_CLASSES[request.param]
-    encoder = encoder_class(**TINY[request.param])
+    encoder = build(request.param)
     present = [i for i, b in enumerate(bundles) if encoder.has_input(b)]
-    train = [bundles[i] for i in present]
-    assert encoder.fit(train, y[present]) is encoder
-    return encoder, train
+    key = encoder.feature_key()
+    if key not in feature_sets:
+        feature_sets[key] = [encoder.features(bundles[i]) for i in present]
+    X, Y = feature_sets[key], y[present]
+    assert encoder.fit_features(X, Y) is encoder
+    return encoder, [bundles[i] for i in present], X, Y
 
 
 def test_predict_proba_shape_range_and_order(fitted):
-    encoder, bundles = fitted
-    proba = encoder.predict_proba(bundles)
-    assert proba.shape == (len(bundles), N_GENRES) and proba.dtype == np.float32
+    encoder, bundles, X, _ = fitted
+    proba = encoder.predict_proba(bundles[:3])  # from the bundles: decode, embed, predict
+    assert proba.shape == (3, N_GENRES) and proba.dtype == np.float32
     assert ((proba >= 0) & (proba <= 1)).all()
-    single = encoder.predict_proba(bundles[:1])  # a row does not depend on its batch
-    assert np.allclose(single[0], proba[0], atol=1e-5)
+    every = encoder.predict_features(X)
+    assert np.allclose(proba, every[:3], atol=1e-5)
+    assert np.allclose(encoder.predict_features(X[1:2])[0], every[1], atol=1e-5)  # a row does not depend on its batch
+    assert encoder.predict_proba([]).shape == (0, N_GENRES)
+
+
+@pytest.mark.parametrize("name", sorted({spec.encoder: name for name, spec in SPECS.items()}.values()))
+def test_fit_from_bundles_returns_self(name, tiny):
+    """Encoder.fit (features, then fit_features) once per class: models of one class share it."""
+    bundles, y = tiny
+    encoder = build(name)
+    present = [i for i, b in enumerate(bundles) if encoder.has_input(b)]
+    assert encoder.fit([bundles[i] for i in present], y[present]) is encoder
 
 
 def test_save_load_gives_identical_probabilities(fitted, tmp_path):
-    encoder, bundles = fitted
-    encoder.save(tmp_path / encoder.modality)
-    again = type(encoder).load(tmp_path / encoder.modality)
+    encoder, _, X, _ = fitted
+    encoder.save(tmp_path / "model")
+    again = type(encoder).load(tmp_path / "model")
     assert again.get_params() == encoder.get_params()
     assert again.feature_key() == encoder.feature_key()
-    assert np.array_equal(again.predict_proba(bundles), encoder.predict_proba(bundles))
+    assert np.array_equal(again.predict_features(X), encoder.predict_features(X))
+    assert not list((tmp_path / "model").glob(".*"))  # no temporary files left behind
+
+
+def test_a_changed_feature_key_is_refused(fitted, tmp_path):
+    encoder, *_ = fitted
+    encoder.save(tmp_path / "model")
+    config = json.loads((tmp_path / "model" / CONFIG_FILE).read_text())
+    (tmp_path / "model" / CONFIG_FILE).write_text(json.dumps({**config, "feature_key": "0" * 16}))
+    with pytest.raises(ValueError, match="feature extractor differs"):
+        type(encoder).load(tmp_path / "model")
+
+
+def test_parameters_round_trip(fitted):
+    encoder, *_ = fitted
+    params = encoder.get_params()
+    assert json.loads(json.dumps(params)) == params  # what config.json stores
+    again = type(encoder)(**params)
+    assert again.get_params() == params and again.feature_key() == encoder.feature_key()
 
 
 def test_has_input_is_false_without_the_modality(fitted):
-    encoder, _ = fitted
+    encoder, *_ = fitted
     assert not encoder.has_input(Bundle(id="empty"))
 
 
 def test_explain_answers_for_the_asked_genres_in_json(fitted):
-    encoder, bundles = fitted
+    encoder, bundles, *_ = fitted
     raw = next(r for r in (encoder.load_input(b) for b in bundles) if r is not None)
     out = encoder.explain(raw, ["Drama", "Action"])
     text = json.dumps(out, allow_nan=False)

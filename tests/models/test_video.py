@@ -1,4 +1,5 @@
-"""The video encoder on tiny real trailers, and the shared torch training loop (models.torch_fit)."""
+"""The video encoder on tiny real trailers (features, poolings, older artifacts), and the shared torch
+training loop (models.torch_fit). Shapes and save/load of every video model: test_encoder_contract.py."""
 
 import base64
 import io
@@ -13,8 +14,8 @@ from torch import nn
 
 from models import torch_fit, video
 from models.bundle import Bundle
+from models.decode import Decode
 from models.genres import GENRE_INDEX, N_GENRES
-from models.media import probe
 from models.torch_fit import FitSettings, fit_module, micro_ap, predict_proba
 from models.video import VideoEncoder
 
@@ -42,42 +43,16 @@ def features(trailers) -> list[np.ndarray]:
     return [encoder.features(b) for b in trailers]
 
 
-@pytest.fixture(scope="module", params=video.POOLINGS)
-def fitted(request, trailers) -> VideoEncoder:
-    encoder = VideoEncoder(**TINY, pooling=request.param)
-    assert encoder.fit(trailers, random_labels(len(trailers)), trailers[:2], random_labels(2, seed=1)) is encoder
-    return encoder
-
-
 def test_features_are_float16_frames_by_backbone_plus_stats(features):
     assert all(f.shape == (4, 1280 + N_STATS) and f.dtype == np.float16 for f in features)
     assert all(np.isfinite(f).all() for f in features)
 
 
-def test_load_input_uses_the_given_media_info(trailers, monkeypatch):
-    info = probe(trailers[0].trailer)
-    monkeypatch.setattr(video, "probe", lambda path: pytest.fail("probed a second time"))
-    sampled = VideoEncoder(**TINY).load_input(trailers[0], info)
+def test_sampled_frames_carry_their_times_and_the_trailers_size(trailers):
+    sampled = VideoEncoder(**TINY).load_input(trailers[0], Decode())
     assert sampled.frames.shape == (4, 32, 32, 3) and sampled.frames.dtype == np.uint8
     assert sampled.source_size == (64, 48) and np.all(np.diff(sampled.times_s) > 0)
     assert 0 <= sampled.times_s[0] and sampled.times_s[-1] < 2.0
-
-
-def test_predict_proba_shape_dtype_range(fitted, trailers):
-    proba = fitted.predict_proba(trailers)
-    assert proba.shape == (len(trailers), N_GENRES) and proba.dtype == np.float32
-    assert ((proba >= 0) & (proba <= 1)).all()
-
-
-def test_save_load_gives_identical_probabilities(fitted, trailers, tmp_path):
-    fitted.save(tmp_path / "video")
-    again = VideoEncoder.load(tmp_path / "video")
-    assert again.get_params() == fitted.get_params() and again.pooling == fitted.pooling
-    assert np.array_equal(again.predict_proba(trailers), fitted.predict_proba(trailers))
-
-
-def test_has_input_false_without_a_trailer():
-    assert not VideoEncoder(**TINY).has_input(Bundle(id="no-trailer", plot="a plot"))
 
 
 def test_fitting_on_cached_features_needs_no_backbone_and_repeats(features):
@@ -90,7 +65,33 @@ def test_fitting_on_cached_features_needs_no_backbone_and_repeats(features):
 
 def test_unknown_pooling_is_refused(features):
     with pytest.raises(ValueError, match="pooling"):
-        VideoEncoder(**TINY, pooling="lstm").fit_features(features, random_labels(len(features)))
+        VideoEncoder(**TINY, pooling="gru").fit_features(features, random_labels(len(features)))
+
+
+@pytest.mark.parametrize("pooling", list(video.POOLINGS))
+def test_each_pooling_gives_its_width_and_reads_frame_order_or_not(pooling):
+    pool = video.POOLINGS[pooling](12, VideoEncoder(**TINY, pooling=pooling)).eval()
+    x = torch.randn(3, 5, 12)
+    with torch.no_grad():
+        out, reversed_out = pool(x), pool(x.flip(dims=[1]))
+    assert out.shape == (3, pool.width)
+    order_free = {"mean": True, "tempconv": False, "lstm": False}[pooling]
+    assert torch.allclose(out, reversed_out, atol=1e-6) == order_free
+
+
+def test_artifacts_from_before_the_pooling_table_still_load(features, tmp_path):
+    """Earlier heads had the same parameter names (TempConv's conv at temporal.0), and their config.json
+    had no lstm_hidden."""
+    encoder = VideoEncoder(**TINY, pooling="tempconv").fit_features(features, random_labels(len(features)))
+    assert {k for k in encoder.head_.state_dict() if k.startswith("temporal.")} == {"temporal.0.weight",
+                                                                                     "temporal.0.bias"}
+    assert not [k for k in VideoEncoder(**TINY).new_head(20).state_dict() if k.startswith("temporal.")]
+    encoder.save(tmp_path / "video")
+    config = json.loads((tmp_path / "video" / "config.json").read_text())
+    del config["params"]["lstm_hidden"]
+    (tmp_path / "video" / "config.json").write_text(json.dumps(config))
+    again = VideoEncoder.load(tmp_path / "video")
+    assert np.array_equal(again.predict_features(features), encoder.predict_features(features))
 
 
 # ---- models.torch_fit -------------------------------------------------------------------
@@ -159,6 +160,11 @@ def test_variable_length_inputs_with_a_collate_function():
     module = fit_module(MeanPool(), items, y, items[:5], y[:5], FitSettings(epochs=3, batch_size=8), collate=collate)
     proba = predict_proba(module, items, batch_size=7, collate=collate)
     assert proba.shape == (20, N_GENRES) and proba.dtype == np.float32
+
+
+@pytest.fixture(scope="module", params=list(video.POOLINGS))
+def fitted(request, features) -> VideoEncoder:
+    return VideoEncoder(**TINY, pooling=request.param).fit_features(features, random_labels(len(features)))
 
 
 def test_explanation_frames_importance_and_heatmaps(fitted, trailers):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from media_fixtures import run_ffmpeg
 
 API_KEY = "s3cret"
 # limits of the shared server: small, so that oversized uploads are cheap to make
@@ -112,18 +113,13 @@ def start_server(tmp_path):
         srv.stop()
 
 
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True, timeout=120,
-                   capture_output=True)
-
-
 @pytest.fixture(scope="session")
 def limit_media(tmp_path_factory) -> Path:
     """Videos beyond the shared server's limits: too wide, too long; and files beyond the size limits."""
     root = tmp_path_factory.mktemp("limit-media")
     tiny = ["-c:v", "mpeg4", "-q:v", "31"]
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x64:rate=5", "-t", "1", *tiny, str(root / "wide.mp4"))
-    ffmpeg("-f", "lavfi", "-i", "color=c=gray:size=32x32:rate=1", "-t", "90", *tiny, str(root / "long.mp4"))
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x64:rate=5", "-t", "1", *tiny, str(root / "wide.mp4"))
+    run_ffmpeg("-f", "lavfi", "-i", "color=c=gray:size=32x32:rate=1", "-t", "90", *tiny, str(root / "long.mp4"))
     (root / "big.mp4").write_bytes(os.urandom(1024 * 1024 + 10))
     (root / "big.png").write_bytes(os.urandom(600 * 1024))
     return root

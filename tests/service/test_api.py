@@ -5,6 +5,7 @@ import socket
 
 import pytest
 
+from models.backbones import LITE0_SHA256
 from models.genres import GENRES
 
 MODALITIES = ["video", "audio", "poster", "text", "metadata"]
@@ -148,6 +149,9 @@ def test_health_and_model(server, tiny_artifacts):
     assert model["evaluation"] == manifest["evaluation"]
     assert set(model["serving_models"]) == set(MODALITIES) == set(model["fusion_weights"])
     assert sum(model["contributions"].values()) == pytest.approx(1.0)
+    for modality in ("video", "poster"):  # the backbone and the checksum of the weights it read
+        backbone = model["features"][modality]["backbone"]
+        assert backbone["name"] == "efficientnet_lite0" and backbone["weights_sha256"] == LITE0_SHA256
 
 
 def test_metrics(server, media_dir):

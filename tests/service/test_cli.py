@@ -19,6 +19,7 @@ def moviescope() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "service.cli"]
 
 
+@pytest.mark.slow
 def test_cli_predict_matches_the_endpoint(server, media_dir, tmp_path):
     trailer, poster = media_dir / "good.mp4", media_dir / "poster.jpg"
     http = server.predict(trailer, poster, PLOT, json.dumps(META)).json()
@@ -82,6 +83,7 @@ def test_serve_flags_override_the_environment(monkeypatch, tiny_artifacts):
     assert settings.artifacts == tiny_artifacts and settings.max_in_flight == 7
 
 
+@pytest.mark.slow
 def test_a_server_whose_models_cannot_load_stops(tiny_artifacts, tmp_path, start_server):
     broken = shutil.copytree(tiny_artifacts, tmp_path / "broken")
     (broken / "fusion.json").write_text("{}")  # no longer matches the manifest's SHA-256

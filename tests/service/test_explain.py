@@ -127,7 +127,7 @@ def test_cli_writes_the_json_and_the_images(tiny_artifacts, media_dir, tmp_path,
 
 
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--explain"], "--explain needs --out"), (["--genres", "Drama"], "go with --explain"),
+    (["--explain"], "--explain needs --out"), (["--genres", "Drama"], "--genres goes with --explain"),
     (["--explain", "--out", "{tmp}/x", "--genres", "Drama,Western"], "unknown genre 'Western'")])
 def test_cli_explain_usage_errors(tiny_artifacts, media_dir, tmp_path, capsys, flags, message):
     flags = [f.replace("{tmp}", str(tmp_path)) for f in flags]

@@ -37,6 +37,7 @@ def api_schema(predictor, tiny_artifacts, tmp_path_factory):
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
+@pytest.mark.slow
 def test_no_documented_endpoint_answers_5xx(api_schema):
     """Generated from /openapi.json: every operation, valid and invalid forms, random file bytes."""
     seen: set[str] = set()

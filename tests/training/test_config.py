@@ -5,7 +5,7 @@ import json
 import pytest
 
 from service.cli import main
-from training.config import load_config
+from training.config import PROFILES, default_models, load_config
 
 BROKEN = {
     "unknown top-level key": ({"modles": {}}, "modles: unknown key"),
@@ -69,3 +69,40 @@ def test_train_stops_on_a_bad_config_before_reading_the_data(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "n_frame" in err and "no-such-dataset" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_every_video_model_reads_the_same_frames_in_each_profile():
+    for profile in PROFILES:
+        models = default_models(profile)
+        video = {name: spec for name, spec in models.items() if spec.modality == "video"}
+        assert {spec.params["pooling"] for spec in video.values()} == {"mean", "tempconv", "lstm"}
+        frames = {tuple(sorted((k, v) for k, v in spec.params.items() if k != "pooling")) for spec in video.values()}
+        assert len(frames) == 1, profile  # so they share one feature cache entry per movie
+    assert default_models("paper")["video_lstm"].params["backbone"] == "vgg16"
+    assert "backbone" not in default_models("cpu")["video_lstm"].params  # the encoder's default
+
+
+def test_a_backbone_override_reaches_the_encoder_and_keeps_the_rest_of_the_spec(tmp_path):
+    path = write(tmp_path, {"models": {"video_lstm": {"params": {"backbone": "resnet18", "n_frames": 8}},
+                                       "poster": {"params": {"weights_path": "poster.pth"}}}})
+    config = load_config(path)
+    lstm = config.build("video_lstm")
+    assert (lstm.backbone, lstm.n_frames, lstm.pooling) == ("resnet18", 8, "lstm")
+    assert config.build("poster").weights_path == "poster.pth"
+    assert config.build("video").backbone == "efficientnet_lite0"  # the other video models are untouched
+
+
+def test_the_profile_argument_beats_the_file(tmp_path):
+    path = write(tmp_path, {"profile": "paper"})
+    assert load_config(path).build("poster").backbone == "vgg16"
+    assert load_config(path, profile="cpu").build("poster").backbone == "efficientnet_lite0"
+
+
+def test_a_model_may_switch_its_encoder_but_not_to_another_modality(tmp_path):
+    config = load_config(write(tmp_path, {"models": {"text": {"encoder": "text_minilm"}}}))
+    assert type(config.build("text")).__name__ == "SentenceTextEncoder"
+    path = write(tmp_path, {"models": {"text": {"encoder": "audio"}}})
+    with pytest.raises(ValueError, match="encoder 'audio' does not encode the text modality"):
+        load_config(path)
+    moved = load_config(write(tmp_path, {"models": {"extra": {"modality": "poster", "params": {"image_size": 64}}}}))
+    assert moved.models["extra"].encoder == "poster" and moved.build("extra").image_size == 64

@@ -108,3 +108,23 @@ def test_text_that_is_not_utf8_or_too_deep_is_reported_with_its_line(tmp_path):
         load_dataset(tmp_path)
     assert err.value.problems == ["line 2: not UTF-8 text (byte 0xe9 at column 46)",
                                   "line 3: bad JSON (nested too deeply)"]
+
+
+def test_catalogue_mode_keeps_rows_that_name_their_movie(tmp_path):
+    rows = [
+        {"id": "a", "plot": "No labels: fine in a catalogue."},
+        {"id": "b", "genres": ["Drama"], "metadata": {"year": 3000}},
+        {"id": "c", "genres": ["Drama"], "trailer": "../outside.mp4", "split": "test"},
+        "not json",
+    ]
+    write_rows(tmp_path, rows)
+    with pytest.raises(DatasetError, match="line 4: bad JSON"):  # no id to report the row under
+        load_dataset(tmp_path, catalogue=True)
+    write_rows(tmp_path, rows[:3])
+    data = load_dataset(tmp_path, catalogue=True)
+    assert [(m.bundle.id, m.genres) for m in data.movies] == [("a", ())]
+    assert [(r.id, r.split) for r in data.rejected] == [("b", default_split("b")), ("c", "test")]
+    assert data.rejected[0].problems[0].startswith("field 'metadata.year'")
+    with pytest.raises(DatasetError) as err:  # training needs every row, with its labels
+        load_dataset(tmp_path)
+    assert len(err.value.problems) == 3

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from models.base import atomic_path
 from models.bundle import Metadata
 from models.genres import GENRE_INDEX, GENRES
 from training import synth_media
@@ -15,7 +16,6 @@ from training.synth import (
     MARKER,
     RATES,
     assign_splits,
-    atomic_path,
     encode_trailer,
     plan_movie,
     sample_labels,
@@ -63,6 +63,8 @@ def test_rows_follow_the_dataset_contract(tiny):
             Metadata.model_validate(movie["metadata"])
     leftovers = [p.name for p in tiny.rglob(".*") if p.name != MARKER]
     assert leftovers == [], "temporary files left behind"
+    written = [tiny / "movies.jsonl", tiny / movies[0]["trailer"]]
+    assert all(path.stat().st_mode & 0o777 == 0o644 for path in written)  # a dataset is for reading
 
 
 def test_trailers_are_h264_aac_mp4_of_the_asked_size_and_duration(tiny):

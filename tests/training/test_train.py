@@ -12,13 +12,14 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 from models.artifacts import ArtifactError, load_artifacts
+from models.backbones import LITE0_SHA256
 from models.genres import GENRES
 from training import train as train_module
 from training.config import load_config
 from training.evaluate import run_evaluation
 
-MODEL_ROWS = ["video (fastVideo)", "video (TempConv)", "audio", "poster", "text (NB-LR)", "text (fastText)",
-              "text (MiniLM)", "metadata", "video+audio (mean)", "video+audio+poster (mean)",
+MODEL_ROWS = ["video (fastVideo)", "video (TempConv)", "video (LSTM)", "audio", "poster", "text (NB-LR)",
+              "text (fastText)", "text (MiniLM)", "metadata", "video+audio (mean)", "video+audio+poster (mean)",
               "video+audio+poster+text (mean)", "all (mean)", "all (learned)"]
 CEILING_ROWS = ["video (ceiling)", "audio (ceiling)", "poster (ceiling)", "text (ceiling)", "metadata (ceiling)",
                 "all (ceiling)"]
@@ -40,7 +41,10 @@ def test_report_layout_and_numbers_recomputable(tiny_artifacts):
     assert [r["name"] for r in report["rows"]] == MODEL_ROWS + CEILING_ROWS
     for name in ("report.md", "predictions.jsonl", "pr_curves.png", "modality_map.png"):
         assert (report_dir / name).stat().st_size > 0
-    assert "| Baseline (prior) |" in (report_dir / "report.md").read_text()
+    markdown = (report_dir / "report.md").read_text()
+    assert "| Baseline (prior) |" in markdown and "Share of the ceiling" in markdown
+    assert f"- video (fastVideo): efficientnet_lite0 (ImageNet weights SHA-256 {LITE0_SHA256})" in markdown
+    assert report["features"]["poster"]["backbone"]["weights_sha256"] == LITE0_SHA256
     lines = [json.loads(line) for line in (report_dir / "predictions.jsonl").read_text().splitlines()]
     y = np.array([[g in p["genres"] for g in GENRES] for p in lines], dtype=int)
     s = np.array([[p["scores"]["fused"][g] for g in GENRES] for p in lines])
@@ -64,6 +68,7 @@ def test_corrupted_artifact_is_refused(tiny_artifacts, tmp_path):
         load_artifacts(copy)
 
 
+@pytest.mark.slow
 def test_interrupted_training_resumes(tiny_dataset, tiny_config, tmp_path, monkeypatch, caplog):
     config = load_config(tiny_config)
     out, cache = tmp_path / "artifacts", tmp_path / "cache"
@@ -82,7 +87,8 @@ def test_interrupted_training_resumes(tiny_dataset, tiny_config, tmp_path, monke
     with caplog.at_level(logging.INFO, logger="training.train"):
         manifest = train_module.train(tiny_dataset, out, config, "cpu", cache)
     reused = [r.getMessage() for r in caplog.records if "reusing the fit" in r.getMessage()]
-    assert reused == [f"model {n}: reusing the fit from an interrupted run" for n in ("video", "video_tempconv", "audio")]
+    assert reused == [f"model {n}: reusing the fit from an interrupted run"
+                      for n in ("video", "video_tempconv", "video_lstm", "audio")]
     assert load_artifacts(out).version == manifest["model_version"]
 
 
@@ -102,17 +108,17 @@ def test_evaluate_with_every_poster_removed(tiny_dataset, tiny_artifacts, tmp_pa
 
 
 def test_evaluate_without_cache_decodes_each_trailer_once(tiny_dataset, tiny_artifacts, tmp_path, monkeypatch):
-    """fastVideo and TempConv share their features: one frame decode per movie, not one per model."""
+    """The video models share their features: one frame decode per movie, not one per model."""
     from models import video
 
     decoded = []
-    real_sample_frames = video.sample_frames
+    real_sample_frames = video.sample_timed_frames
 
     def counting_sample_frames(path, *args, **kwargs):
         decoded.append(path)
         return real_sample_frames(path, *args, **kwargs)
 
-    monkeypatch.setattr(video, "sample_frames", counting_sample_frames)
+    monkeypatch.setattr(video, "sample_timed_frames", counting_sample_frames)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     report = run_evaluation(tiny_dataset, tiny_artifacts, "test", tmp_path / "report")
     assert len(decoded) == len(set(decoded)) == report["n_movies"] + _n_val(tiny_dataset)

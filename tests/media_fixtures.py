@@ -1,8 +1,8 @@
-"""Tiny media files for tests, made with ffmpeg's lavfi sources (no fixtures, plain functions).
+"""Tiny media files for tests, made with ffmpeg's lavfi sources (no fixtures, plain functions): the one
+place tests run ffmpeg to make media.
 
-Import it from tests in this folder as `media_fixtures` (pytest puts the folder of a test module
-on sys.path), or as `tests.models.media_fixtures` when the repository root is on sys.path
-(`python -m pytest` from the root).
+Import it from any test or conftest as `media_fixtures` (pytest puts tests/, the folder of the top
+conftest.py, on sys.path).
 """
 
 import subprocess
@@ -18,7 +18,7 @@ _PIX_FMTS = {"libx264": "yuv420p", "libx265": "yuv420p", "mjpeg": "yuvj420p", "m
              "libvpx": "yuv420p", "libvpx-vp9": "yuv420p", "mpeg2video": "yuv420p"}
 
 
-def run_ffmpeg(*args: str, timeout: float = 60) -> None:
+def run_ffmpeg(*args: str, timeout: float = 120) -> None:
     """Run ffmpeg quietly, overwriting outputs; raises CalledProcessError with its stderr on failure."""
     subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
                    check=True, timeout=timeout, capture_output=True)
