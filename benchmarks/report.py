@@ -108,8 +108,8 @@ def explain_lines(e: dict) -> list[str]:
         "## Explanations (`POST /v1/explain`)", "",
         (f"`python benchmarks/explain.py`, run {e['started']} on {m['cores']} cores ({m['cpu']}), "
          f"{e['wall_s'] / 60:.1f} min: the test split of the default synthetic benchmark (`synth --n 300 --seed 0`, "
-         "trained with the default CPU profile), read against its planted.jsonl. Serving models: "
-         + ", ".join(f"{k} {v}" for k, v in e["serving_models"].items()) + "."), "",
+         "trained with the default CPU profile), read against its planted.jsonl. Serving models (modality: model): "
+         + ", ".join(f"{k}: `{v}`" for k, v in e["serving_models"].items()) + "."), "",
         "| measure | measured | floor | |", "|---|---|---|---|",
         *(f"| {name} | {value:.0%} | {floor:.0%} | {'met' if value >= floor else '**missed**'} |"
           for name, value, floor in rows),
