@@ -22,8 +22,10 @@ if __package__ in (None, ""):  # run as a script: `python benchmarks/backbone_co
 
 import numpy as np
 import torch
+from PIL import Image
 
 from benchmarks.machine import machine
+from models.media import SampledFrames
 from training.config import PROFILES, load_config
 
 CNN_MODELS = ("video", "poster")
@@ -50,7 +52,11 @@ def embed_cost(encoder, repeats: int) -> dict:
         shape = (encoder.n_frames, encoder.frame_size, encoder.frame_size, 3)
     else:
         shape = (encoder.image_size, encoder.image_size, 3)
-    raw = rng.integers(0, 256, shape, dtype=np.uint8)
+    pixels = rng.integers(0, 256, shape, dtype=np.uint8)
+    if encoder.modality == "video":
+        raw = SampledFrames(pixels, np.arange(len(pixels), dtype=float), (encoder.frame_size, encoder.frame_size))
+    else:
+        raw = Image.fromarray(pixels)
     encoder.embed(raw)
     times = []
     for _ in range(repeats):

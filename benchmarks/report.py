@@ -6,6 +6,7 @@ from pathlib import Path
 
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
 QUALITY = Path(__file__).resolve().parent / "results" / "quality.json"
+EXPLAIN = Path(__file__).resolve().parent / "results" / "explain.json"
 CATALOGUE = Path(__file__).resolve().parent / "results" / "catalogue.json"
 
 
@@ -57,6 +58,7 @@ def write_markdown(r: dict, path: Path) -> None:
         f"- training job peak RSS: {t['train_peak_rss_mb']:.0f} MB" if "train_peak_rss_mb" in t else "", "",
     ]
     lines += quality_lines(json.loads(QUALITY.read_text())) if QUALITY.is_file() else []
+    lines += explain_lines(json.loads(EXPLAIN.read_text())) if EXPLAIN.is_file() else []
     lines += catalogue_lines(json.loads(CATALOGUE.read_text())) if CATALOGUE.is_file() else []
     notes = NOTES.read_text() if NOTES.is_file() else ""
     path.write_text("\n".join(lines) + ("\n" + notes if notes else ""))
@@ -82,6 +84,52 @@ def quality_lines(q: dict) -> list[str]:
         lines.append(f"| {name} | {_range(row['map'])} | {_range(share) if share else ''} | "
                      f"{_range(row['micro_ap'])} | {_range(row['samples_ap'])} |")
     return lines + [""]
+
+
+def explain_lines(e: dict) -> list[str]:
+    """The explanations benchmark (benchmarks/explain.py): faithfulness against planted evidence, and cost."""
+    m, f, c, floors = e["machine"], e["faithfulness"], e["cost"], e["floors"]
+    shares, planted = f["modality_shares"]["genres"], f["modality_shares"]["planted"]
+    poster, plot = f["poster_deletion"], f["plot_deletion"]
+    names = {
+        "modality_shares": (f"modality shares: the largest share is the one modality where the movie's genre was "
+                            f"planted ({shares['cases']} cases; chance {shares['chance']:.0%})"),
+        "modality_shares_planted": (f"modality shares, every genre planted in exactly one modality (the movie's "
+                                    f"and leaked ones; {planted['cases']} cases; chance {planted['chance']:.0%})"),
+        "poster_deletion": (f"poster deletion: greying the mask's top 20% drops the poster's top genre more than "
+                            f"random blobs ({poster['posters']} posters)"),
+        "plot_deletion": (f"plot deletion: removing the top 3 words drops the text model's top genre more than "
+                          f"3 random words ({plot['plots']} plots)"),
+    }
+    values = {"modality_shares": shares["rate"], "modality_shares_planted": planted["rate"],
+              "poster_deletion": poster["rate_vs_random_blobs"], "plot_deletion": plot["rate"]}
+    rows = [(names[k], values[k], floors[k.removesuffix("_planted")]) for k in names]
+    lines = [
+        "## Explanations (`POST /v1/explain`)", "",
+        (f"`python benchmarks/explain.py`, run {e['started']} on {m['cores']} cores ({m['cpu']}), "
+         f"{e['wall_s'] / 60:.1f} min: the test split of the default synthetic benchmark (`synth --n 300 --seed 0`, "
+         "trained with the default CPU profile), read against its planted.jsonl. Serving models (modality: model): "
+         + ", ".join(f"{k}: `{v}`" for k, v in e["serving_models"].items()) + "."), "",
+        "| measure | measured | floor | |", "|---|---|---|---|",
+        *(f"| {name} | {value:.0%} | {floor:.0%} | {'met' if value >= floor else '**missed**'} |"
+          for name, value, floor in rows),
+        (f"| explaining the reference bundle / predicting it (CPU, {c['torch_threads']} threads, median of "
+         f"{c['repeats']}) | {c['ratio']:.2f}x | {floors['cost_ratio']:.0f}x | "
+         f"{'met' if c['ratio'] <= floors['cost_ratio'] else '**missed**'} |"), "",
+        ("- Modality shares per planted modality, every genre planted in exactly one: "
+         + ", ".join(f"{k} {v:.0%} of {planted['cases_by_modality'][k]}" for k, v in planted["by_modality"].items())
+         + "."),
+        (f"- Poster deletion against random single pixels (20%, scattered): {poster['rate_vs_random_pixels']:.0%}. "
+         f"Median log-odds drops: mask's top 20% {poster['median_drop_top']:.2f}, random blobs "
+         f"{poster['median_drop_random_blobs']:.2f}, random pixels {poster['median_drop_random_pixels']:.2f}."),
+        (f"- Plot deletion, median log-odds drops: top 3 words {plot['median_drop_top']:.2f}, 3 random words "
+         f"{plot['median_drop_random']:.2f}."),
+        (f"- Cost: predict {c['median_ms']['predict']:.0f} ms, explain {c['median_ms']['explain']:.0f} ms (median). "
+         "Explain stages (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in c["explain_stages_ms_median"].items())
+         + f". The answer is {c['response_kb']:.0f} KB of JSON ({c['heatmaps']['video']} frame and "
+         f"{c['heatmaps']['poster']} poster heatmaps, PNGs in base64)."), "",
+    ]
+    return lines
 
 
 def catalogue_lines(c: dict) -> list[str]:

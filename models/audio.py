@@ -16,6 +16,7 @@ None (it raises nothing for that case) and `embed(None)` is None, which callers 
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 
 import librosa
@@ -26,12 +27,13 @@ from torch import nn
 from models.base import Encoder, load_torch_state, save_torch_state
 from models.bundle import Bundle
 from models.decode import Decode
-from models.genres import N_GENRES
+from models.genres import GENRE_INDEX, N_GENRES
 from models.media import extract_audio
 from models.torch_fit import FitSettings, Standardise, fit_module, predict_proba
 
 WEIGHTS = "crnn.pt"
 SILENCE_DB = -100.0  # power_to_db's floor for amin=1e-10: what digital silence maps to
+STRETCHES_PER_CLIP = 10  # explanations: each clip is occluded in this many equal stretches, one at a time
 
 
 class CRNN(nn.Module):
@@ -120,8 +122,37 @@ class AudioEncoder(Encoder):
         pcm = np.asarray(pcm, dtype=np.float32)
         if len(pcm) < size:
             pcm = np.pad(pcm, (0, size - len(pcm)))
-        starts = np.linspace(0, len(pcm) - size, self.n_clips).round().astype(int)
-        return np.stack([pcm[s:s + size] for s in starts])
+        return np.stack([pcm[s:s + size] for s in self._clip_starts(len(pcm))])
+
+    def _clip_starts(self, n_samples: int) -> np.ndarray:
+        """Each clip's first sample in a soundtrack of `n_samples` (padded to one clip when shorter)."""
+        return np.linspace(0, max(n_samples, self._clip_samples()) - self._clip_samples(),
+                           self.n_clips).round().astype(int)
+
+    # ---- explanation
+    def explain(self, pcm: np.ndarray, genres: list[str]) -> dict:
+        """Each stretch's importance per genre: the soundtrack's log-odds for the genre less those with the
+        stretch's log-mel frames replaced by the training average (per mel band), i.e. made uninformative.
+        Stretches are STRETCHES_PER_CLIP equal parts of each clip, in time order (clips overlap when the
+        soundtrack is shorter than n_clips x clip_seconds)."""
+        clips = torch.as_tensor(self.embed(pcm).astype(np.float32))  # (n_clips, n_mels, frames)
+        bounds = np.linspace(0, clips.shape[2], STRETCHES_PER_CLIP + 1).round().astype(int)
+        occluded = clips[:, None].repeat(1, STRETCHES_PER_CLIP, 1, 1)  # (clips, stretches, mels, frames)
+        for s, (a, b) in enumerate(pairwise(bounds)):
+            occluded[:, s, :, a:b] = self.crnn_.norm.mean.cpu()[:, None]
+        full = predict_proba(self.crnn_, clips, self.device, self.batch_size)  # (n_clips, 13)
+        without = predict_proba(self.crnn_, occluded.flatten(0, 1), self.device, self.batch_size)
+        without = without.reshape(self.n_clips, STRETCHES_PER_CLIP, N_GENRES)
+        trailer = full.mean(axis=0)
+        # occluding a stretch of clip c changes only clip c's share of the trailer's mean
+        changed = trailer + (without - full[:, None]) / self.n_clips
+        importance = (_logit(trailer) - _logit(changed)).reshape(-1, N_GENRES)
+        window_s = self.clip_seconds / STRETCHES_PER_CLIP
+        starts = self._clip_starts(len(pcm)) / self.sample_rate
+        times = (starts[:, None] + np.arange(STRETCHES_PER_CLIP) * window_s).ravel()
+        order = np.argsort(times, kind="stable")
+        return {"times_s": [round(float(t), 3) for t in times[order]], "window_s": window_s,
+                "importance": {g: importance[order, GENRE_INDEX[g]].tolist() for g in genres}}
 
     # ---- learned side
     def fit_features(self, X, Y, X_val=None, Y_val=None) -> "AudioEncoder":
@@ -174,6 +205,11 @@ class AudioEncoder(Encoder):
         self.crnn_ = self._new_crnn()
         load_torch_state(self.crnn_, directory / WEIGHTS)
         self.crnn_.to(self.device).eval()
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p.astype(np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
 
 
 @contextmanager

@@ -97,6 +97,11 @@ class Encoder(ABC):
     def features(self, bundle: Bundle, decode: Decode | None = None) -> Any:
         return self.embed(self.load_input(bundle, decode))
 
+    def explain(self, raw: Any, genres: list[str]) -> dict:
+        """Why this model scores `genres` as it does for one decoded input (what `load_input` returned):
+        a JSON-ready dict, its shape the modality's own (see service/schemas.py). Needs a fitted model."""
+        raise NotImplementedError(f"{type(self).__name__} does not explain its scores")
+
     # ---- learned side -----------------------------------------------------------
     @abstractmethod
     def fit_features(self, X: list, Y: np.ndarray, X_val: list | None = None, Y_val: np.ndarray | None = None) -> Self:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from sklearn.metrics import f1_score
 
-from models.genres import GENRES, N_GENRES
+from models.genres import GENRE_INDEX, GENRES, N_GENRES
 
 EPS = 1e-4
 
@@ -116,6 +116,33 @@ class LearnedFusion:
         fusion.bias_ = np.asarray(data["bias"], dtype=float)
         return fusion
 
+    def explain(self, scores: dict[str, np.ndarray], genres: list[str]) -> dict[str, dict]:
+        """Per genre, each present modality's share of the fused evidence, w_m p_m / sum_j w_j p_j (exact),
+        and everything that turns the modality scores into the fused score:
+        score = sigmoid(scale * logit(clip(weighted_mean, EPS, 1 - EPS)) + bias), where
+        weighted_mean = sum_m w_m p_m / sum_m w_m over the present modalities. When every present
+        modality scores 0, the shares are the weights' (renormalised) instead."""
+        present = [k for k, m in enumerate(self.modalities) if m in scores]
+        explained = {}
+        for genre in genres:
+            j = GENRE_INDEX[genre]
+            w = {self.modalities[k]: float(self.weights_[k, j]) for k in present}
+            p = {m: float(scores[m][j]) for m in w}
+            evidence = {m: w[m] * p[m] for m in w}
+            total = sum(evidence.values())
+            shares = {m: e / total for m, e in evidence.items()} if total > 0 else _normalised(w)
+            mean = total / sum(w.values()) if w else None
+            explained[genre] = {"shares": shares, "weights": w, "scores": p, "weighted_mean": mean,
+                                "scale": float(self.scale_[j]), "bias": float(self.bias_[j]),
+                                "score": self._calibrated(mean, j)}
+        return explained
+
+    def _calibrated(self, mean: float | None, j: int) -> float:
+        if mean is None:
+            return float(self.fallback[j])
+        p = min(max(mean, EPS), 1 - EPS)
+        return float(1 / (1 + np.exp(-(self.scale_[j] * np.log(p / (1 - p)) + self.bias_[j]))))
+
     def contributions(self) -> dict[str, float]:
         """Each modality's mean weight over genres (a share; they sum to 1)."""
         return {m: float(w.mean()) for m, w in zip(self.modalities, self.weights_, strict=True)}
@@ -136,6 +163,11 @@ def tune_thresholds(scores: np.ndarray, y: np.ndarray, default: float = 0.5) -> 
         f1 = [f1_score(truth, scores[:, g] >= t, zero_division=0) for t in candidates]
         thresholds[g] = float(candidates[int(np.argmax(f1))])
     return thresholds
+
+
+def _normalised(values: dict[str, float]) -> dict[str, float]:
+    total = sum(values.values())
+    return {k: v / total for k, v in values.items()}
 
 
 def _weights(params) -> torch.Tensor:

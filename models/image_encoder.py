@@ -2,9 +2,10 @@
 image statistics, and a torch head trained on the cached features.
 
 A subclass decodes its input (`load_input`), turns pixels into features (`embed`, using
-`cnn_features` and models.image.image_stats), and builds its head (`new_head(dim)`, a module whose
-first layer is a `Standardise` named `norm`). Fitting, prediction and the weights file are
-shared here.
+`pixel_features`: the CNN's features, then its `extra_features`, e.g. models.image.image_stats),
+builds its head (`new_head(dim)`, a module whose first layer is a `Standardise` named `norm`) and
+says how features form one input of the head (`head_batch`). Fitting, prediction, the weights
+file and the Grad-CAM pass of explanations (`explain_pass`) are shared here.
 """
 
 from pathlib import Path
@@ -12,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from models import gradcam
 from models.backbones import Backbone, load_backbone
 from models.base import Encoder, load_torch_state, save_torch_state
+from models.genres import GENRE_INDEX
 from models.image import FEATURES_VERSION
 from models.torch_fit import FitSettings, fit_module, predict_proba
 
@@ -36,6 +39,34 @@ class ImageEncoder(Encoder):
         module = backbone.module.to(self.device)
         with torch.inference_mode():
             return module(backbone.normalise(pixels.to(self.device))).float().cpu()
+
+    def extra_features(self, pixels: torch.Tensor) -> list[torch.Tensor]:
+        """Cheap per-image descriptors appended to the CNN features, each (n, k) float."""
+        return []
+
+    def pixel_features(self, pixels: torch.Tensor) -> torch.Tensor:
+        """uint8 (n, h, w, 3) -> float32 (n, dim): the CNN's features, then the extra ones."""
+        return torch.cat([self.cnn_features(pixels), *self.extra_features(pixels)], dim=1)
+
+    def head_batch(self, features: torch.Tensor) -> torch.Tensor:
+        """One item's (n, dim) features as the head's input batch."""
+        raise NotImplementedError
+
+    def explain_pass(self, pixels: torch.Tensor, genres: list[str]):
+        """One forward pass that keeps what Grad-CAM needs.
+
+        Returns the features as `embed` gives them ((n, dim) float32, rounded through float16), the
+        head's (13,) logits, and per genre each image's Grad-CAM map (n, h', w') in [0, 1]: how the
+        CNN part of the features moves that genre's logit.
+        """
+        with torch.inference_mode(False), torch.enable_grad():
+            maps, cnn = gradcam.activations(self.extractor(), pixels, self.device)
+            extra = [part.to(self.device) for part in self.extra_features(pixels)]
+            features = torch.cat([cnn, *extra], dim=1).half().float()
+            with torch.backends.cudnn.flags(enabled=False):  # cuDNN's LSTM has no backward in eval mode
+                logits = self.head_(self.head_batch(features))[0]
+                cams = {g: gradcam.grad_cam(maps, logits[GENRE_INDEX[g]]) for g in genres}
+        return features.detach(), logits.detach().float().cpu(), cams
 
     def feature_identity(self) -> dict:
         return {"backbone": self.extractor().describe(), "features_version": FEATURES_VERSION}

@@ -84,6 +84,29 @@ class MetadataEncoder(Encoder):
                 out[:, j] = self.boosters_[genre].inplace_predict(A, missing=np.nan)
         return out
 
+    def explain(self, fields: dict, genres: list[str]) -> dict[str, list[dict]]:
+        """Per genre, each field's contribution to that genre's log-odds, from XGBoost's own `pred_contribs`
+        (exact SHAP values of the trees; a categorical field sums its one-hot columns), largest |value| first.
+        Fields the trees never use are left out; a genre without a model (constant in training) has none."""
+        matrix = xgb.DMatrix(self._matrix([fields]), missing=np.nan)
+        names = self._column_fields()
+        explained = {}
+        for genre in genres:
+            if genre not in self.boosters_:
+                explained[genre] = []
+                continue
+            per_column = self.boosters_[genre].predict(matrix, pred_contribs=True)[0, :-1]  # last: the bias
+            per_field = dict.fromkeys(names, 0.0)
+            for name, value in zip(names, per_column, strict=True):
+                per_field[name] += float(value)
+            ranked = sorted((item for item in per_field.items() if item[1] != 0), key=lambda item: -abs(item[1]))
+            explained[genre] = [{"field": f, "value": fields.get(f), "contribution": c} for f, c in ranked]
+        return explained
+
+    def _column_fields(self) -> list[str]:
+        """The field behind each column of `_matrix`."""
+        return [*NUMERIC, *LOG_SCALE, *(f for f in CATEGORICAL for _ in range(len(self.categories_[f]) + 1))]
+
     def _vocabulary(self, values: list) -> list[str]:
         counts = Counter(str(v) for v in values if v)
         frequent = sorted((-c, v) for v, c in counts.items() if c >= self.min_category_count)

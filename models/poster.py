@@ -9,11 +9,13 @@ kept as buffers), MLP -> 13 logits, BCE, early stopping on validation micro-AP.
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
 from models.bundle import Bundle
 from models.decode import Decode
 from models.genres import N_GENRES
+from models.gradcam import display_size, heatmap
 from models.image import image_stats as low_level_stats  # the parameter `image_stats` switches them on
 from models.image import load_image
 from models.image_encoder import ImageEncoder
@@ -44,19 +46,32 @@ class PosterEncoder(ImageEncoder):
                     image_stats=image_stats, hidden=hidden, dropout=dropout, lr=lr, weight_decay=weight_decay,
                     epochs=epochs, patience=patience, batch_size=batch_size, seed=seed)
 
-    def load_input(self, bundle: Bundle, decode: Decode | None = None) -> np.ndarray:
-        """(image_size, image_size, 3) uint8; raises models.media.UnsupportedMediaError / InvalidMediaError."""
-        max_pixels = (decode or Decode()).max_image_pixels
-        image = load_image(bundle.poster, max_pixels).resize((self.image_size, self.image_size))
-        return np.array(image, dtype=np.uint8)
+    def load_input(self, bundle: Bundle, decode: Decode | None = None) -> Image.Image:
+        """The RGB poster at its own size (squashed in `embed`: explanations keep its size); raises
+        models.media.UnsupportedMediaError / InvalidMediaError."""
+        return load_image(bundle.poster, (decode or Decode()).max_image_pixels)
 
-    def embed(self, pixels: np.ndarray) -> np.ndarray:
+    def pixels(self, image: Image.Image) -> torch.Tensor:
+        """(1, image_size, image_size, 3) uint8: the poster squashed to the model's square."""
+        square = image.resize((self.image_size, self.image_size))
+        return torch.tensor(np.array(square, dtype=np.uint8))[None]
+
+    def embed(self, image: Image.Image) -> np.ndarray:
         """(dim,) float16: backbone features, then image statistics."""
-        x = torch.tensor(pixels, dtype=torch.uint8)[None]
-        parts = [self.cnn_features(x)]
-        if self.image_stats:
-            parts.append(low_level_stats(x))
-        return torch.cat(parts, dim=1)[0].numpy().astype(np.float16)
+        return self.pixel_features(self.pixels(image))[0].numpy().astype(np.float16)
+
+    def extra_features(self, pixels: torch.Tensor) -> list[torch.Tensor]:
+        return [low_level_stats(pixels)] if self.image_stats else []
+
+    def head_batch(self, features: torch.Tensor) -> torch.Tensor:
+        return features
+
+    def explain(self, image: Image.Image, genres: list[str]) -> dict:
+        """Grad-CAM of each genre's logit over the poster: masks at the poster's own size."""
+        _, _, cams = self.explain_pass(self.pixels(image), genres)
+        size = display_size(image.size)
+        return {"width": image.width, "height": image.height,
+                "heatmaps": [{"genre": g, **heatmap(image, cams[g][0], size)} for g in genres]}
 
     def new_head(self, dim: int) -> PosterHead:
         return PosterHead(dim, self.hidden, self.dropout)

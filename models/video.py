@@ -18,15 +18,19 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
 from models.bundle import Bundle
 from models.decode import Decode
-from models.genres import N_GENRES
+from models.genres import GENRE_INDEX, N_GENRES
+from models.gradcam import display_size, heatmap
 from models.image import image_stats
 from models.image_encoder import ImageEncoder
-from models.media import sample_frames
+from models.media import SampledFrames, sample_timed_frames
 from models.torch_fit import Standardise
+
+HEATMAP_FRAMES = 3  # per explained genre, the frames that raise it most get a Grad-CAM heatmap
 
 
 class MeanPool(nn.Module):
@@ -105,31 +109,62 @@ class VideoEncoder(ImageEncoder):
                     conv_channels=conv_channels, lstm_hidden=lstm_hidden, dropout=dropout, lr=lr,
                     weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size, seed=seed)
 
-    def load_input(self, bundle: Bundle, decode: Decode | None = None) -> np.ndarray:
-        """(n_frames, frame_size, frame_size, 3) uint8 frames spread over the trailer."""
+    def load_input(self, bundle: Bundle, decode: Decode | None = None) -> SampledFrames:
+        """`n_frames` (frame_size, frame_size, 3) uint8 frames spread over the trailer, with their times."""
         info = (decode or Decode()).probe(bundle.trailer)
-        return sample_frames(bundle.trailer, info, self.n_frames, (self.frame_size, self.frame_size))
+        return sample_timed_frames(bundle.trailer, info, self.n_frames, (self.frame_size, self.frame_size))
 
-    def embed(self, frames: np.ndarray) -> np.ndarray:
+    def embed(self, sampled: SampledFrames) -> np.ndarray:
         """(n_frames, dim) float16: backbone features of all frames (one batch), then frame statistics."""
-        return self.embed_many([frames])[0]
+        return self.embed_many([sampled])[0]
 
-    def embed_many(self, movies: list[np.ndarray]) -> list[np.ndarray]:
+    def embed_many(self, movies: list[SampledFrames]) -> list[np.ndarray]:
         """`embed` of each movie's frames, with the frames of all of them in one backbone batch."""
-        pixels = [torch.tensor(frames, dtype=torch.uint8) for frames in movies]  # copies: decoded frames are read-only
+        pixels = [_pixels(sampled) for sampled in movies]
         cnn = self.cnn_features(torch.cat(pixels)).split([len(p) for p in pixels]) if pixels else []
-        return [self._features(p, c) for p, c in zip(pixels, cnn, strict=True)]
+        return [torch.cat([c, *self.extra_features(p)], dim=1).numpy().astype(np.float16)
+                for p, c in zip(pixels, cnn, strict=True)]
 
-    def _features(self, pixels: torch.Tensor, cnn: torch.Tensor) -> np.ndarray:
-        parts = [cnn]
-        if self.frame_stats:
-            parts += [image_stats(pixels), frame_change(pixels)]
-        return torch.cat(parts, dim=1).numpy().astype(np.float16)
+    def extra_features(self, pixels: torch.Tensor) -> list[torch.Tensor]:
+        return [image_stats(pixels), frame_change(pixels)] if self.frame_stats else []
+
+    def head_batch(self, features: torch.Tensor) -> torch.Tensor:
+        return features[None]  # one trailer's frames
 
     def new_head(self, dim: int) -> VideoHead:
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
         return VideoHead(dim, POOLINGS[self.pooling](dim, self), tuple(self.hidden), self.dropout)
+
+    def explain(self, sampled: SampledFrames, genres: list[str]) -> dict:
+        """Each frame's importance per genre (the trailer's log-odds for it less those without the frame),
+        and Grad-CAM heatmaps of the HEATMAP_FRAMES most important frames per genre."""
+        features, logits, cams = self.explain_pass(_pixels(sampled), genres)
+        importance = logits[None] - self._without_each_frame(features)  # (n_frames, 13)
+        size = display_size(sampled.source_size)
+        heatmaps = []
+        for genre in genres:
+            column = importance[:, GENRE_INDEX[genre]]
+            for i in torch.argsort(column, descending=True, stable=True)[:HEATMAP_FRAMES].tolist():
+                frame = Image.fromarray(sampled.frames[i])
+                heatmaps.append({"genre": genre, "time_s": round(float(sampled.times_s[i]), 3), "frame": i,
+                                 **heatmap(frame, cams[genre][i], size)})
+        return {"times_s": [round(float(t), 3) for t in sampled.times_s],
+                "importance": {g: importance[:, GENRE_INDEX[g]].tolist() for g in genres},
+                "heatmaps": heatmaps}
+
+    def _without_each_frame(self, features: torch.Tensor) -> torch.Tensor:
+        """(n_frames, 13): the head's logits with frame i left out, for each i (no frame left: 0, even odds)."""
+        n = len(features)
+        if n == 1:
+            return torch.zeros(1, N_GENRES)
+        keep = torch.tensor([[k for k in range(n) if k != i] for i in range(n)])
+        with torch.inference_mode():
+            return self.head_(features[keep]).float().cpu()
+
+
+def _pixels(sampled: SampledFrames) -> torch.Tensor:
+    return torch.tensor(sampled.frames, dtype=torch.uint8)  # a copy: decoded frames are read-only buffers
 
 
 def frame_change(pixels: torch.Tensor) -> torch.Tensor:

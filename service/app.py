@@ -9,6 +9,7 @@ so that a supervisor restarts it instead of leaving it alive and never ready.
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
@@ -21,19 +22,28 @@ from starlette.concurrency import run_in_threadpool
 
 from models.bundle import Bundle, Metadata
 from models.media import MediaError, UnsupportedMediaError
+from service.explain import GenreError, explain, parse_genres
 from service.gate import Gatekeeper
 from service.metrics import Metrics, MetricsMiddleware
 from service.pages import add_pages
 from service.predictor import MetadataError, Predictor, check_artifact_dir, parse_metadata
-from service.schemas import ERROR_RESPONSES, ModelInfo, PredictResponse
+from service.schemas import ERROR_RESPONSES, ExplainResponse, ModelInfo, PredictResponse
 from service.settings import Settings
 from service.uploads import RejectLargeBodies, remove_stale_request_dirs, request_dir, save_upload
 
 log = logging.getLogger("moviescope.service")
-PREDICT = "/v1/predict"
+PREDICT, EXPLAIN = "/v1/predict", "/v1/explain"
 METADATA_HELP = ('catalogue metadata, a JSON object, e.g. {"year": 2012, "runtime_min": 118, '
                  '"content_rating": "PG-13", "num_voted_users": 5000}; '
                  "wrong types or negative counts are a 422 naming the field")
+# the form fields of /v1/predict, which /v1/explain takes too
+TrailerFile = Annotated[UploadFile, File(description="the trailer (required): MP4, MOV, MKV, WebM or AVI; "
+                                                     "its soundtrack is the audio modality")]
+PosterFile = Annotated[UploadFile | None, File(description="the poster: JPEG, PNG or WebP")]
+PlotText = Annotated[str | None, Form(description="the plot summary, plain text")]
+MetadataText = Annotated[str | None, Form(description=METADATA_HELP)]
+GenresText = Annotated[str | None, Form(description="comma-separated genres to explain, e.g. 'Horror,Thriller' "
+                                                    "(default: the 3 highest scores); an unknown name is a 422")]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -47,11 +57,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_routes(app, settings)
     add_pages(app, api_dependencies=[KeyInDocs])
     # the last added runs first: metrics see every answer, the gate answers before the body is read
-    app.add_middleware(RejectLargeBodies, max_bytes=settings.max_body_bytes, paths=[PREDICT])
-    app.add_middleware(Gatekeeper, state=app.state, protected_prefix="/v1/", admitted_paths=[PREDICT])
+    app.add_middleware(RejectLargeBodies, max_bytes=settings.max_body_bytes, paths=[PREDICT, EXPLAIN])
+    app.add_middleware(Gatekeeper, state=app.state, protected_prefix="/v1/", admitted_paths=[PREDICT, EXPLAIN])
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, routes=[r.path for r in app.routes])
     app.add_exception_handler(MediaError, _media_error)
-    app.add_exception_handler(MetadataError, _metadata_error)
+    app.add_exception_handler(MetadataError, _unprocessable)
+    app.add_exception_handler(GenreError, _unprocessable)
     app.add_exception_handler(Exception, _unexpected_error)
     return app
 
@@ -126,24 +137,35 @@ def _add_routes(app: FastAPI, settings: Settings) -> None:
 
     @app.post(PREDICT, response_model=PredictResponse, dependencies=[KeyInDocs], tags=["model"],
               max_body_size=settings.max_body_bytes, responses=ERROR_RESPONSES)
-    async def predict(
-        request: Request,
-        predictor: ReadyPredictor,
-        trailer: Annotated[UploadFile, File(description="the trailer (required): MP4, MOV, MKV, WebM or AVI; "
-                                                        "its soundtrack is the audio modality")],
-        poster: Annotated[UploadFile | None, File(description="the poster: JPEG, PNG or WebP")] = None,
-        plot: Annotated[str | None, Form(description="the plot summary, plain text")] = None,
-        metadata: Annotated[str | None, Form(description=METADATA_HELP)] = None,
-    ) -> dict:
+    async def predict(request: Request, predictor: ReadyPredictor, trailer: TrailerFile, poster: PosterFile = None,
+                      plot: PlotText = None, metadata: MetadataText = None) -> dict:
         """Genre scores for one trailer bundle; absent parts are left out of the fusion."""
-        parsed = parse_metadata(metadata)
-        if plot is not None and len(plot) > settings.max_plot_chars:
-            raise HTTPException(422, f"plot: longer than {settings.max_plot_chars} characters")
-        async with request_dir(settings.tmp_dir) as work:
-            bundle = await _stage_bundle(settings, work, trailer, poster, plot, parsed)
-            result = await run_in_threadpool(predictor.predict, bundle)
-        request.app.state.metrics.observe_timings(result["timings_ms"])
-        return result
+        return await _answer(request, settings, predictor.predict, trailer, poster, plot, metadata)
+
+    @app.post(EXPLAIN, response_model=ExplainResponse, response_model_exclude_unset=True, dependencies=[KeyInDocs],
+              tags=["model"], max_body_size=settings.max_body_bytes, responses=ERROR_RESPONSES)
+    async def explain_genres(request: Request, predictor: ReadyPredictor, trailer: TrailerFile,
+                             poster: PosterFile = None, plot: PlotText = None, metadata: MetadataText = None,
+                             genres: GenresText = None) -> dict:
+        """Everything /v1/predict answers, plus why: each modality's share of the fused score, Grad-CAM
+        heatmaps of key frames and of the poster, the plot's words, the metadata fields and the stretches
+        of the soundtrack that push each explained genre."""
+        chosen = parse_genres(genres)
+        return await _answer(request, settings, lambda bundle: explain(predictor, bundle, chosen),
+                             trailer, poster, plot, metadata)
+
+
+async def _answer(request: Request, settings: Settings, run: Callable[[Bundle], dict], trailer: UploadFile,
+                  poster: UploadFile | None, plot: str | None, metadata: str | None) -> dict:
+    """Check the form's text fields, stage the files, then `run` on the bundle in a worker thread."""
+    parsed = parse_metadata(metadata)
+    if plot is not None and len(plot) > settings.max_plot_chars:
+        raise HTTPException(422, f"plot: longer than {settings.max_plot_chars} characters")
+    async with request_dir(settings.tmp_dir) as work:
+        bundle = await _stage_bundle(settings, work, trailer, poster, plot, parsed)
+        result = await run_in_threadpool(run, bundle)
+    request.app.state.metrics.observe_timings(result["timings_ms"])
+    return result
 
 
 async def _stage_bundle(settings: Settings, work: Path, trailer: UploadFile, poster: UploadFile | None,
@@ -162,7 +184,7 @@ async def _media_error(request: Request, err: MediaError) -> JSONResponse:
     return JSONResponse({"detail": str(err)}, status_code=status)
 
 
-async def _metadata_error(request: Request, err: MetadataError) -> JSONResponse:
+async def _unprocessable(request: Request, err: ValueError) -> JSONResponse:
     return JSONResponse({"detail": str(err)}, status_code=422)
 
 

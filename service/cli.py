@@ -86,9 +86,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", help="plot text, or @FILE to read it from a file")
     p.add_argument("--metadata", help="metadata JSON object, or @FILE")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--explain", action="store_true",
+                   help="one bundle: also explain the genres (as POST /v1/explain), JSON and PNGs into --out")
+    p.add_argument("--genres", help="with --explain: comma-separated genres to explain (default: the top 3)")
     p.add_argument("--data", type=Path, help="a dataset directory (movies.jsonl; labels optional): predict every movie")
     p.add_argument("--split", choices=("all", "train", "val", "test"), default="all", help="with --data")
-    p.add_argument("--out", type=Path, help="with --data: the JSON-lines output; a re-run resumes it")
+    p.add_argument("--out", type=Path, help="with --data: the JSON-lines output (a re-run resumes it); with "
+                                            "--explain: the directory for explanation.json and the images")
     p.add_argument("--report", type=Path, help="with --data: also write the Table-3 report here (needs labels)")
     _engine_arguments(p, "batch prediction")
     p.set_defaults(run=_predict)
@@ -161,12 +165,29 @@ def _predict(args) -> int:
 
         if args.trailer is None:
             raise ValueError("give --trailer (one bundle) or --data (every movie of a dataset)")
+        if args.explain:
+            return _explain(args)
+        if args.genres:
+            raise ValueError("--genres goes with --explain")
         if args.out or args.report:
-            raise ValueError("--out and --report go with --data; one bundle's JSON goes to standard output")
+            raise ValueError("--out and --report go with --data (or --out with --explain); one bundle's JSON goes "
+                             "to standard output")
         return predict_cli(args)
+    if args.explain or args.genres:
+        raise ValueError("--explain and --genres explain one bundle (--trailer), not --data")
     from service.batch import predict_catalogue_cli
 
     return predict_catalogue_cli(args, _engine(args))
+
+
+def _explain(args) -> None:
+    from service.explain import explain_cli
+
+    if args.out is None:
+        raise ValueError("--explain needs --out DIR, where the JSON and the images go")
+    if args.report:
+        raise ValueError("--report goes with --data")
+    explain_cli(args)
 
 
 def _engine(args):

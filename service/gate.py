@@ -5,7 +5,7 @@ after the whole upload (up to the body limit) has been received and spooled to d
 ASGI middleware answers before a byte of the body is read:
 - 401 without the API key (when one is set);
 - 503 + Retry-After while the models load;
-- 503 + Retry-After when `max_in_flight` requests to /v1/predict are already admitted. A request
+- 503 + Retry-After when `max_in_flight` requests to /v1/predict or /v1/explain are already admitted. A request
   holds its place from its headers to its answer, upload included, so at most `max_in_flight`
   uploads are in progress at once (disk: at most that many bodies), and a client that does not
   finish sending its body within `upload_timeout_s` gets 408 and gives its place back.

@@ -22,7 +22,7 @@ class Metrics:
         self.requests_in_flight = Gauge("moviescope_requests_in_flight", "HTTP requests being served",
                                         registry=self.registry)
         self.predictions_in_flight = Gauge("moviescope_predictions_in_flight",
-                                           "requests to /v1/predict admitted and not answered (uploading or predicting)", registry=self.registry)
+                                           "requests to /v1/predict or /v1/explain admitted and not answered (uploading or predicting)", registry=self.registry)
         self.model = Info("moviescope_model", "the loaded model", registry=self.registry)
 
     def observe_timings(self, timings_ms: dict[str, float]) -> None:

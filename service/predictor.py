@@ -157,11 +157,15 @@ def predict_cli(args) -> None:
     """`moviescope predict`: the same JSON as the endpoint, through the same Predictor."""
     from models.device import resolve_device
 
-    bundle = Bundle(id="cli", trailer=args.trailer, poster=args.poster,
-                    plot=_argument_text(args.plot, "--plot"),
-                    metadata=parse_metadata(_argument_text(args.metadata, "--metadata")))
+    bundle = cli_bundle(args)
     predictor = Predictor.from_dir(args.artifacts, device=resolve_device(args.device), warm_up=False)
     print(json.dumps(predictor.predict(bundle), indent=2))
+
+
+def cli_bundle(args) -> Bundle:
+    """The bundle that `moviescope predict`'s flags describe."""
+    return Bundle(id="cli", trailer=args.trailer, poster=args.poster, plot=_argument_text(args.plot, "--plot"),
+                  metadata=parse_metadata(_argument_text(args.metadata, "--metadata")))
 
 
 def _argument_text(value: str | None, flag: str) -> str | None:

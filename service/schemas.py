@@ -23,6 +23,80 @@ class PredictResponse(BaseModel):
     timings_ms: dict[str, float] = Field(description="decode, each used modality, fusion and total")
 
 
+class FusionExplanation(BaseModel):
+    shares: dict[str, float] = Field(description=(
+        "each present modality's share of the genre's fused evidence, w_m p_m / sum_j w_j p_j (exact; "
+        "non-negative, sums to 1; the weights' shares if every present modality scores 0)"))
+    weights: dict[str, float] = Field(description="w_m: the learned fusion weight of each present modality")
+    scores: dict[str, float] = Field(description="p_m: each present modality's own score for the genre")
+    weighted_mean: float | None = Field(description="sum_m w_m p_m / sum_m w_m over the present modalities")
+    scale: float
+    bias: float
+    score: float = Field(description="the fused score: sigmoid(scale * logit(clip(weighted_mean, 1e-4, "
+                                     "1 - 1e-4)) + bias)")
+
+
+class Heatmap(BaseModel):
+    genre: str
+    time_s: float | None = Field(None, description="video: when the frame is shown")
+    frame: int | None = Field(None, description="video: the frame's index among the sampled frames")
+    width: int = Field(description="the mask's width: the decoded frame's, or the poster's own")
+    height: int
+    overlay_png: str = Field(description="base64 PNG (no data: prefix): the image, at most 320 px a side, "
+                                         "with the heat over it")
+    mask_png: str = Field(description="base64 8-bit grayscale PNG at width x height; 255 = most important")
+
+
+class VideoExplanation(BaseModel):
+    times_s: list[float] = Field(description="the sampled frames' times")
+    importance: dict[str, list[float]] = Field(description=(
+        "per genre, per frame: the video's log-odds for the genre less those without the frame"))
+    heatmaps: list[Heatmap] = Field(description="Grad-CAM of the 3 most important frames per genre, on the "
+                                                "frame backbone's last convolutional block")
+
+
+class PosterExplanation(BaseModel):
+    width: int = Field(description="the poster's own size, as uploaded")
+    height: int
+    heatmaps: list[Heatmap] = Field(description="Grad-CAM per genre; masks at the poster's own size")
+
+
+class AudioExplanation(BaseModel):
+    times_s: list[float] = Field(description="start of each stretch of the soundtrack the model heard")
+    window_s: float = Field(description="length of each stretch")
+    importance: dict[str, list[float]] = Field(description=(
+        "per genre, per stretch: the soundtrack's log-odds for the genre less those with the stretch's "
+        "log-mel frames replaced by the training average"))
+
+
+class TokenWeight(BaseModel):
+    token: str = Field(description="a word or a bigram of the plot (lowercase)")
+    weight: float = Field(description="signed log-odds it adds to the genre's text score")
+
+
+class FieldContribution(BaseModel):
+    field: str = Field(description="a metadata field's name")
+    value: int | float | str | None = Field(description="the value given (null: not given)")
+    contribution: float = Field(description="signed log-odds, from XGBoost's pred_contribs")
+
+
+class Explanation(BaseModel):
+    genres: list[str] = Field(description="the explained genres: those asked for, else the top 3 by score")
+    fusion: dict[str, FusionExplanation]
+    video: VideoExplanation | None = None
+    audio: AudioExplanation | None = None
+    poster: PosterExplanation | None = None
+    text: dict[str, list[TokenWeight]] | None = Field(None, description=(
+        "per genre, the plot's words and bigrams with the largest |weight|, largest first: exact "
+        "contributions for the linear text model, leave-one-out for the others"))
+    metadata: dict[str, list[FieldContribution]] | None = Field(None, description=(
+        "per genre, the fields with a contribution, largest |contribution| first"))
+
+
+class ExplainResponse(PredictResponse):
+    explanation: Explanation = Field(description="why these genres; a part is absent when its modality is")
+
+
 class ErrorResponse(BaseModel):
     detail: str | list[dict] = Field(description="what is wrong (a list of problems for a malformed form)")
 
@@ -60,7 +134,8 @@ ERRORS = {
     401: "missing or wrong API key (only when MOVIESCOPE_API_KEY is set)",
     413: "an upload is larger than its limit",
     415: "not an accepted video (MP4, MOV, MKV, WebM, AVI) or image (JPEG, PNG, WebP)",
-    422: "a corrupt, truncated or out-of-limits file, or invalid metadata (the message names the field)",
+    422: ("a corrupt, truncated or out-of-limits file, invalid metadata (the message names the field), "
+          "or, for /v1/explain, an unknown genre in `genres`"),
     503: "models still loading, or too many requests in flight (see Retry-After)",
 }
 ERROR_RESPONSES = {status: {"model": ErrorResponse, "description": text} for status, text in ERRORS.items()}

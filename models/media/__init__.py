@@ -15,11 +15,12 @@ subprocesses. Error messages name the file, never the path on this machine.
 """
 
 from models.media.errors import InvalidMediaError, MediaError, UnsupportedMediaError
-from models.media.frames import sample_frames
+from models.media.frames import SampledFrames, sample_frames, sample_timed_frames
 from models.media.limits import DEFAULT_LIMITS, MediaLimits
 from models.media.probe import VIDEO_CODECS, MediaInfo, probe
 from models.media.process import DEMUXERS
 from models.media.soundtrack import extract_audio
 
 __all__ = ["DEFAULT_LIMITS", "DEMUXERS", "VIDEO_CODECS", "InvalidMediaError", "MediaError", "MediaInfo",
-           "MediaLimits", "UnsupportedMediaError", "extract_audio", "probe", "sample_frames"]
+           "MediaLimits", "SampledFrames", "UnsupportedMediaError", "extract_audio", "probe", "sample_frames",
+           "sample_timed_frames"]

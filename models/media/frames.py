@@ -40,6 +40,17 @@ _OVER_PIXEL_LIMIT = re.compile(rb"Picture size (\d+)x(\d+) exceeds specified max
 class PacketIndex:
     keyframes: np.ndarray  # sorted distinct times of the keyframes
     covered_s: float  # from the first packet to the end of the last one
+    first_s: float = 0.0  # time of the first packet (the video's start)
+
+
+@dataclass(frozen=True)
+class SampledFrames:
+    """Frames spread over a trailer, with when each is shown."""
+
+    frames: np.ndarray  # (n, height, width, 3) uint8 RGB, squashed to the requested size
+    times_s: np.ndarray  # (n,) seconds from the video's start; in the one-pass fallback, each frame's
+    # target time (the frame is the first shown at or after it, so within one frame interval)
+    source_size: tuple[int, int]  # the trailer's own (width, height)
 
 
 def sample_frames(path: Path, info: MediaInfo, n_frames: int, size: tuple[int, int],
@@ -47,6 +58,12 @@ def sample_frames(path: Path, info: MediaInfo, n_frames: int, size: tuple[int, i
     """(n_frames, height, width, 3) uint8 RGB frames spread over the trailer, squashed to size=(w, h).
 
     `limits` default to those the file was probed under; the file's deadline holds either way."""
+    return sample_timed_frames(path, info, n_frames, size, limits).frames
+
+
+def sample_timed_frames(path: Path, info: MediaInfo, n_frames: int, size: tuple[int, int],
+                        limits: MediaLimits | None = None) -> SampledFrames:
+    """`sample_frames`, with each frame's time."""
     limits = limits or info.limits
     deadline = info.deadline.capped(limits.timeout_s)
     if n_frames < 1 or size[0] < 1 or size[1] < 1:
@@ -55,14 +72,17 @@ def sample_frames(path: Path, info: MediaInfo, n_frames: int, size: tuple[int, i
     index = _packet_index(path, name, info, limits, deadline)
     check_complete(name, "video", index.covered_s, info.video_duration_s)
     targets = (np.arange(n_frames) + 0.5) * info.duration_s / n_frames
+    source = (info.width, info.height)
     if len(index.keyframes) >= n_frames:
         chosen = index.keyframes[_nearest_distinct(index.keyframes, targets)]
         frames = _decode_at_times(path, name, info, chosen, size, limits, deadline)
         if len(frames) == n_frames:
-            return frames
+            return SampledFrames(frames, chosen - index.first_s, source)
     frames = _decode_at_targets(path, name, info, n_frames, size, limits, deadline)
     # a video stream shorter than n frames yields fewer: repeat the last one (always a writable copy)
-    return np.concatenate([frames, np.repeat(frames[-1:], n_frames - len(frames), axis=0)])
+    times = np.concatenate([targets[:len(frames)], np.repeat(targets[len(frames) - 1], n_frames - len(frames))])
+    return SampledFrames(np.concatenate([frames, np.repeat(frames[-1:], n_frames - len(frames), axis=0)]),
+                         times, source)
 
 
 def _packet_index(path: Path, name: str, info: MediaInfo, limits: MediaLimits, deadline: Deadline) -> PacketIndex:
@@ -87,7 +107,7 @@ def _packet_index(path: Path, name: str, info: MediaInfo, limits: MediaLimits, d
         if "K" in flags and "D" not in flags:  # D: before the edit list's start, never shown
             keyframes.append(start)
     covered = max(ends) - min(starts) if starts else 0.0
-    return PacketIndex(np.unique(keyframes), covered)
+    return PacketIndex(np.unique(keyframes), covered, min(starts) if starts else 0.0)
 
 
 def _decode_at_times(path: Path, name: str, info: MediaInfo, times: np.ndarray, size: tuple[int, int],

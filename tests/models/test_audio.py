@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from media_fixtures import make_video
 
+from models import audio as audio_module
 from models.audio import SILENCE_DB, AudioEncoder
 from models.bundle import Bundle
 from models.genres import N_GENRES
@@ -98,3 +99,22 @@ def test_training_is_seeded():
     first = AudioEncoder(**TINY).fit_features(X, y).predict_features(X)
     second = AudioEncoder(**TINY).fit_features(X, y).predict_features(X)
     assert np.array_equal(first, second)
+
+
+def test_explanation_occludes_each_stretch_of_each_clip(fitted, bundles):
+    pcm = fitted.load_input(bundles[0][0])
+    out = fitted.explain(pcm, ["Action"])
+    assert out["window_s"] == pytest.approx(0.1)
+    assert out["times_s"] == sorted(out["times_s"]) and len(out["times_s"]) == 2 * audio_module.STRETCHES_PER_CLIP
+    assert out["times_s"][0] == 0 and out["times_s"][-1] == pytest.approx(1.9)  # two 1 s clips of a 2 s soundtrack
+    clips = fitted.embed(pcm).astype(np.float32)
+    full = _logit(fitted.predict_features([clips])[0, 0])
+    occluded = clips.copy()
+    end = round(clips.shape[2] / audio_module.STRETCHES_PER_CLIP)
+    occluded[1, :, :end] = fitted.crnn_.norm.mean.numpy()[:, None]  # the first stretch of the second clip
+    expected = full - _logit(fitted.predict_features([occluded])[0, 0])
+    assert out["importance"]["Action"][audio_module.STRETCHES_PER_CLIP] == pytest.approx(expected, abs=1e-4)
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1 - p)))

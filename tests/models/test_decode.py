@@ -25,9 +25,9 @@ def counting_probe(monkeypatch) -> list:
 def test_frames_and_soundtrack_of_one_trailer_share_one_probe(media_dir, monkeypatch):
     calls = counting_probe(monkeypatch)
     bundle, decode = Bundle(id="m", trailer=media_dir / "good.mp4"), Decode()
-    frames = VideoEncoder(frame_size=32, n_frames=4).load_input(bundle, decode)
+    sampled = VideoEncoder(frame_size=32, n_frames=4).load_input(bundle, decode)
     pcm = AudioEncoder(n_mels=16, clip_seconds=1.0, n_clips=2).load_input(bundle, decode)
-    assert frames.shape == (4, 32, 32, 3) and pcm is not None and pcm.size
+    assert sampled.frames.shape == (4, 32, 32, 3) and pcm is not None and pcm.size
     assert calls == [media_dir / "good.mp4"]
 
 

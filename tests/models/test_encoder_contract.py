@@ -117,3 +117,12 @@ def test_parameters_round_trip(fitted):
 def test_has_input_is_false_without_the_modality(fitted):
     encoder, *_ = fitted
     assert not encoder.has_input(Bundle(id="empty"))
+
+
+def test_explain_answers_for_the_asked_genres_in_json(fitted):
+    encoder, bundles, *_ = fitted
+    raw = next(r for r in (encoder.load_input(b) for b in bundles) if r is not None)
+    out = encoder.explain(raw, ["Drama", "Action"])
+    text = json.dumps(out, allow_nan=False)
+    by_genre = out.get("importance", out) if encoder.modality != "poster" else {h["genre"]: h for h in out["heatmaps"]}
+    assert list(by_genre) == ["Drama", "Action"], text[:300]

@@ -1,5 +1,8 @@
 """The poster encoder on a few tiny JPEGs made with Pillow (shapes and save/load: test_encoder_contract.py)."""
 
+import base64
+import io
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -51,3 +54,19 @@ def test_a_non_image_poster_is_refused(tmp_path):
     path.write_text("not an image")
     with pytest.raises(UnsupportedMediaError):
         PosterEncoder(**TINY).load_input(Bundle(id="bad", poster=path))
+
+
+@pytest.fixture(scope="module")
+def fitted(posters, labels) -> PosterEncoder:
+    return PosterEncoder(**TINY).fit(posters, labels)
+
+
+def test_explanation_masks_have_the_posters_own_size(fitted, posters):
+    image = fitted.load_input(posters[2])
+    out = fitted.explain(image, ["Action", "Comedy"])
+    assert (out["width"], out["height"]) == image.size == (56, 60)
+    assert [h["genre"] for h in out["heatmaps"]] == ["Action", "Comedy"]
+    for h in out["heatmaps"]:
+        mask = Image.open(io.BytesIO(base64.b64decode(h["mask_png"])))
+        assert (mask.mode, mask.size) == ("L", (56, 60)) and "time_s" not in h
+        assert Image.open(io.BytesIO(base64.b64decode(h["overlay_png"]))).size == (56, 60)

@@ -1,17 +1,21 @@
 """The video encoder on tiny real trailers (features, poolings, older artifacts), and the shared torch
 training loop (models.torch_fit). Shapes and save/load of every video model: test_encoder_contract.py."""
 
+import base64
+import io
 import json
 
 import numpy as np
 import pytest
 import torch
 from media_fixtures import make_video
+from PIL import Image
 from torch import nn
 
 from models import torch_fit, video
 from models.bundle import Bundle
-from models.genres import N_GENRES
+from models.decode import Decode
+from models.genres import GENRE_INDEX, N_GENRES
 from models.torch_fit import FitSettings, fit_module, micro_ap, predict_proba
 from models.video import VideoEncoder
 
@@ -42,6 +46,13 @@ def features(trailers) -> list[np.ndarray]:
 def test_features_are_float16_frames_by_backbone_plus_stats(features):
     assert all(f.shape == (4, 1280 + N_STATS) and f.dtype == np.float16 for f in features)
     assert all(np.isfinite(f).all() for f in features)
+
+
+def test_sampled_frames_carry_their_times_and_the_trailers_size(trailers):
+    sampled = VideoEncoder(**TINY).load_input(trailers[0], Decode())
+    assert sampled.frames.shape == (4, 32, 32, 3) and sampled.frames.dtype == np.uint8
+    assert sampled.source_size == (64, 48) and np.all(np.diff(sampled.times_s) > 0)
+    assert 0 <= sampled.times_s[0] and sampled.times_s[-1] < 2.0
 
 
 def test_fitting_on_cached_features_needs_no_backbone_and_repeats(features):
@@ -149,3 +160,37 @@ def test_variable_length_inputs_with_a_collate_function():
     module = fit_module(MeanPool(), items, y, items[:5], y[:5], FitSettings(epochs=3, batch_size=8), collate=collate)
     proba = predict_proba(module, items, batch_size=7, collate=collate)
     assert proba.shape == (20, N_GENRES) and proba.dtype == np.float32
+
+
+@pytest.fixture(scope="module", params=list(video.POOLINGS))
+def fitted(request, features) -> VideoEncoder:
+    return VideoEncoder(**TINY, pooling=request.param).fit_features(features, random_labels(len(features)))
+
+
+def test_explanation_frames_importance_and_heatmaps(fitted, trailers):
+    sampled = fitted.load_input(trailers[3])
+    genres = ["Action", "Drama"]
+    out = fitted.explain(sampled, genres)
+    json.dumps(out)
+    assert out["times_s"] == pytest.approx(sampled.times_s.tolist(), abs=1e-3)
+    features = fitted.embed(sampled)
+    full = _logits(fitted, features)
+    for genre in genres:
+        j = GENRE_INDEX[genre]
+        # each frame's importance: the logit less the logit of the trailer without that frame
+        without = [_logits(fitted, np.delete(features, i, axis=0))[j] for i in range(len(features))]
+        assert out["importance"][genre] == pytest.approx(full[j] - np.array(without), abs=1e-4)
+        maps = [h for h in out["heatmaps"] if h["genre"] == genre]
+        best = np.argsort(-np.array(out["importance"][genre]), kind="stable")[:video.HEATMAP_FRAMES]
+        assert [h["frame"] for h in maps] == best.tolist()
+        for h in maps:
+            mask = Image.open(io.BytesIO(base64.b64decode(h["mask_png"])))
+            assert (mask.mode, mask.size, (h["width"], h["height"])) == ("L", (32, 32), (32, 32))
+            assert h["time_s"] == pytest.approx(sampled.times_s[h["frame"]], abs=1e-3)
+            overlay = Image.open(io.BytesIO(base64.b64decode(h["overlay_png"])))
+            assert overlay.size == (96, 48)  # the trailer's own aspect
+
+
+def _logits(encoder: VideoEncoder, features: np.ndarray) -> np.ndarray:
+    proba = encoder.predict_features([features])[0].astype(np.float64)
+    return np.log(proba / (1 - proba))

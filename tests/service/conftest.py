@@ -61,13 +61,15 @@ class Server:
         raise TimeoutError(f"server not ready after {timeout} s:\n{self.log.read_text()}")
 
     def predict(self, trailer: Path | None = None, poster: Path | None = None, plot: str | None = None,
-                metadata: str | None = None, headers: dict | None = None) -> httpx.Response:
+                metadata: str | None = None, headers: dict | None = None, route: str = "/v1/predict",
+                **form: str) -> httpx.Response:
+        """POST the bundle to `route` (/v1/predict or /v1/explain), with any further `form` fields."""
         files = {}
         for field, path in (("trailer", trailer), ("poster", poster)):
             if path is not None:
                 files[field] = (path.name, path.read_bytes(), "application/octet-stream")
-        data = {k: v for k, v in {"plot": plot, "metadata": metadata}.items() if v is not None}
-        return httpx.post(f"{self.url}/v1/predict", files=files, data=data, timeout=120,
+        data = {k: v for k, v in {"plot": plot, "metadata": metadata, **form}.items() if v is not None}
+        return httpx.post(f"{self.url}{route}", files=files, data=data, timeout=120,
                           headers=self.headers if headers is None else headers)
 
     def get(self, path: str, **kwargs) -> httpx.Response:

@@ -9,6 +9,7 @@ from models.backbones import LITE0_SHA256
 from models.genres import GENRES
 
 MODALITIES = ["video", "audio", "poster", "text", "metadata"]
+ROUTES = ["/v1/predict", "/v1/explain"]  # the same form, so the same answers to bad input
 META = {"year": 2012, "runtime_min": 118, "content_rating": "PG-13", "num_voted_users": 1200}
 PLOT = "A haunted house, a scream in the night and a ghost that will not leave the family alone."
 
@@ -84,27 +85,30 @@ BAD = {
 }
 
 
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize(("trailer", "extra", "status", "needle"), BAD.values(), ids=BAD.keys())
-def test_bad_input_gets_a_clear_4xx(server, media_dir, limit_media, trailer, extra, status, needle):
+def test_bad_input_gets_a_clear_4xx(server, media_dir, limit_media, trailer, extra, status, needle, route):
     def path(name):
         return limit_media / name[1:] if name.startswith("@") else media_dir / name
 
     parts = {k: path(v) if k == "poster" else v for k, v in extra.items()}
-    r = server.predict(path(trailer), **parts)
+    r = server.predict(path(trailer), **parts, route=route)
     assert r.status_code in (status if isinstance(status, tuple) else (status,)), r.text
     assert needle in r.json()["detail"]
     assert server.leftovers() == []
 
 
-def test_form_errors(server, media_dir):
-    r = server.predict(poster=media_dir / "poster.jpg")
+@pytest.mark.parametrize("route", ROUTES)
+def test_form_errors(server, media_dir, route):
+    r = server.predict(poster=media_dir / "poster.jpg", route=route)
     assert r.status_code == 422 and "trailer" in json.dumps(r.json()["detail"])
-    r = server.predict(media_dir / "good.mp4", plot="x" * 20_001)
+    r = server.predict(media_dir / "good.mp4", plot="x" * 20_001, route=route)
     assert r.status_code == 422 and "plot" in r.json()["detail"]
 
 
-def test_declared_body_far_above_the_limit_is_refused_before_it_is_read(server):
-    request = ("POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+@pytest.mark.parametrize("route", ROUTES)
+def test_declared_body_far_above_the_limit_is_refused_before_it_is_read(server, route):
+    request = (f"POST {route} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                f"Authorization: {server.headers['Authorization']}\r\n"
                "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 10000000000\r\n\r\n--x\r\n")
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
@@ -127,8 +131,9 @@ def test_still_serving_after_bad_input(server, media_dir, thresholds):
 
 def test_api_key(server, media_dir):
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
-        r = server.predict(media_dir / "good.mp4", headers=headers)
-        assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer"
+        for route in ROUTES:
+            r = server.predict(media_dir / "good.mp4", headers=headers, route=route)
+            assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer"
         assert server.get("/v1/model", headers=headers).status_code == 401
     for open_path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
         assert server.get(open_path, headers={}).status_code == 200

@@ -106,10 +106,11 @@ async def test_too_many_in_flight_gets_503_at_once(make_app):
     assert statuses == [200] and app.state.busy == 0 and leftovers(app) == []
 
 
-async def test_zero_in_flight_refuses_everything(make_app):
+@pytest.mark.parametrize("route", ["/v1/predict", "/v1/explain"])
+async def test_zero_in_flight_refuses_everything(make_app, route):
     app = make_app(StubPredictor(), max_in_flight=0)
     async with client(app) as c:
-        r = await c.post("/v1/predict", files=upload())
+        r = await c.post(route, files=upload())
     assert r.status_code == 503 and r.headers["Retry-After"]
 
 
@@ -142,12 +143,13 @@ async def test_errors_map_to_json_statuses(make_app, error, status):
     assert "a bug" not in r.text and leftovers(app) == []
 
 
-async def test_body_limits(make_app):
+@pytest.mark.parametrize("route", ["/v1/predict", "/v1/explain"])
+async def test_body_limits(make_app, route):
     app = make_app(StubPredictor())
     async with client(app) as c:
-        r = await c.post("/v1/predict", files=upload(size=11 * 1024))  # over the trailer's 0.01 MB
+        r = await c.post(route, files=upload(size=11 * 1024))  # over the trailer's 0.01 MB
         assert r.status_code == 413 and r.json()["detail"].startswith("trailer: upload exceeds")
-        r = await c.post("/v1/predict", files=upload(size=2 << 20))  # declared length over the total
+        r = await c.post(route, files=upload(size=2 << 20))  # declared length over the total
         assert r.status_code == 413 and "request body exceeds" in r.json()["detail"]
 
         async def chunked():  # no Content-Length: stopped while streaming
@@ -155,7 +157,7 @@ async def test_body_limits(make_app):
             for _ in range(40):
                 yield b"\0" * 65536
 
-        r = await c.post("/v1/predict", content=chunked(),
+        r = await c.post(route, content=chunked(),
                          headers={"Content-Type": "multipart/form-data; boundary=x"})
         assert r.status_code == 413 and r.json()["detail"]
     assert leftovers(app) == []
@@ -172,8 +174,8 @@ async def test_api_key(make_app, key, headers, status):
         assert (await c.get("/readyz")).status_code == 200
 
 
-async def call_without_body(app, headers: dict[str, str]) -> tuple[int, dict[str, str], bool]:
-    """POST /v1/predict declaring 50 MB and never sending them: (status, headers, whether the body was asked for)."""
+async def call_without_body(app, headers: dict[str, str], path: str = "/v1/predict") -> tuple[int, dict[str, str], bool]:
+    """POST `path` declaring 50 MB and never sending them: (status, headers, whether the body was asked for)."""
     asked = False
 
     async def receive():
@@ -188,7 +190,7 @@ async def call_without_body(app, headers: dict[str, str]) -> tuple[int, dict[str
 
     raw = {"content-type": "multipart/form-data; boundary=x", "content-length": "50000000", **headers}
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/v1/predict", "raw_path": b"/v1/predict", "query_string": b"",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
              "root_path": "", "server": ("t", 80), "client": ("c", 1),
              "headers": [(k.encode(), v.encode()) for k, v in raw.items()]}
     with anyio.fail_after(5):
@@ -204,10 +206,11 @@ async def call_without_body(app, headers: dict[str, str]) -> tuple[int, dict[str
     ({}, False, 0, {}, 503),
     ({"max_in_flight": 2}, True, 2, {}, 503),
 ], ids=["no key", "wrong key", "loading", "loading, no key needed", "busy"])
-async def test_refused_from_the_headers_before_the_body_is_read(make_app, settings, ready, busy, headers, status):
+@pytest.mark.parametrize("path", ["/v1/predict", "/v1/explain"])
+async def test_refused_from_the_headers_before_the_body_is_read(make_app, settings, ready, busy, headers, status, path):
     app = make_app(StubPredictor() if ready else None, **settings)
     app.state.busy = busy
-    code, answer_headers, asked = await call_without_body(app, headers)
+    code, answer_headers, asked = await call_without_body(app, headers, path)
     assert code == status and not asked
     assert ("www-authenticate" in answer_headers) if status == 401 else answer_headers["retry-after"]
     assert app.state.busy == busy and leftovers(app) == []

@@ -97,7 +97,10 @@ def bars(page) -> list[dict]:
 def check_fits(page, width: int) -> None:
     """Readable at this width: nothing makes the page scroll sideways."""
     page.set_viewport_size({"width": width, "height": 900})
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    wide = page.evaluate("""w => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > w).slice(0, 5)
+        .map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}px`)""", width)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, wide
 
 
 def test_prediction_in_the_page_is_the_apis(server, page, movie, screenshots, key):
@@ -190,15 +193,41 @@ def test_keyboard_only(server, page, movie, key):
 
 def test_falls_back_to_predict_when_explain_is_gone(server, page, movie, key):
     """A server that lists /v1/explain but answers 404 there: the page asks /v1/predict instead."""
-    spec = server.get("/openapi.json").json()
-    spec["paths"]["/v1/explain"] = {"post": {}}
-    page.route("**/openapi.json", lambda route: route.fulfill(json=spec))
+    page.route("**/v1/explain", lambda route: route.fulfill(status=404, json={"detail": "Not Found"}))
     page.goto(server.url + "/")
     page.wait_for_selector("#explain-choice:not([hidden])")
     fill_form(page, movie["trailer"], key=key)
     page.click("button[type=submit]")
     page.wait_for_selector("#results .bar", timeout=120_000)
     assert len(bars(page)) == len(GENRES) and page.is_hidden("#explain-choice")
+
+
+def test_explanation_renders(server, page, movie, screenshots, key):
+    """The server offers /v1/explain: the page asks it and draws why, for the top genres."""
+    page.goto(server.url + "/")
+    page.wait_for_selector("#explain-choice:not([hidden])")
+    assert page.is_checked("#explain")
+    fill_form(page, movie["trailer"], movie["poster"], movie["plot"], key, {"year": movie["metadata"]["year"]})
+    with page.expect_response("**/v1/explain", timeout=180_000) as answer:
+        page.click("button[type=submit]")
+    explanation = answer.value.json()["explanation"]
+    page.wait_for_selector("#results .explanations", timeout=60_000)
+    titles = page.eval_on_selector_all("#results .why h3", "hs => hs.map(h => h.textContent)")
+    assert [t.split(" (")[0] for t in titles] == [f"Why {g}" for g in explanation["genres"]]
+    first = page.locator("#results .why").first
+    shares = explanation["fusion"][explanation["genres"][0]]["shares"]
+    legend = first.locator(".legend").inner_text()
+    assert all(m in legend for m, share in shares.items() if share > 0)
+    assert first.locator(".overlays figure").count() == 3 + 1  # three key frames and the poster
+    page.wait_for_function("[...document.querySelectorAll('.why .overlays img')].every(i => i.complete)")
+    assert page.eval_on_selector_all(".why .overlays img", "imgs => imgs.every(i => i.naturalWidth > 0)")
+    marked = first.locator(".plot mark").all_inner_texts()
+    words = {w for t in explanation["text"][explanation["genres"][0]] for w in t["token"].split()}
+    assert marked and {w.lower().strip(".,;:!?'\"") for w in marked} <= words
+    assert first.locator(".strip span").count() == len(explanation["audio"]["times_s"])
+    for width in WIDTHS:
+        check_fits(page, width)
+        page.screenshot(path=str(screenshots / f"explain-{width}.png"), full_page=True)
 
 
 def test_model_card(server, page, screenshots, key):

@@ -1,0 +1,90 @@
+"""`POST /v1/explain` and `moviescope predict --explain`: a prediction, and why the service gave it.
+
+The prediction takes the Predictor's own steps (decode, score, fuse: the same numbers as
+/v1/predict). Then the fusion explains each genre's modality shares and each present modality's
+encoder explains its decoded input (`Encoder.explain`, in the modality's own file); this module
+only assembles them. Grad-CAM needs gradients, so the explanations run outside the inference mode
+the scoring uses.
+"""
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.base import Encoder
+from models.bundle import Bundle
+from models.genres import GENRES
+from service.predictor import Predictor, _timed, cli_bundle
+
+DEFAULT_TOP = 3  # without `genres`, the genres with the highest fused scores are explained
+IMAGE_PARTS = ("video", "poster")
+
+
+class GenreError(ValueError):
+    """A `genres` list naming something that is not one of the 13 genres."""
+
+
+def parse_genres(text: str | None) -> list[str] | None:
+    """Comma-separated genre names (any case) -> canonical names in the order given; None when empty."""
+    names = [name.strip() for name in (text or "").split(",") if name.strip()]
+    if not names:
+        return None
+    canonical = {g.lower(): g for g in GENRES}
+    unknown = [name for name in names if name.lower() not in canonical]
+    if unknown:
+        raise GenreError(f"genres: unknown genre {', '.join(map(repr, unknown))}; "
+                         f"the genres are {', '.join(GENRES)}")
+    return list(dict.fromkeys(canonical[name.lower()] for name in names))
+
+
+def explain(predictor: Predictor, bundle: Bundle, genres: list[str] | None = None) -> dict:
+    """Everything `Predictor.predict` answers, plus `explanation` for `genres` (default: the top 3)."""
+    timings: dict[str, float] = {}
+    with _timed(timings, "total"):
+        with _timed(timings, "decode"):
+            decoded = predictor._decode_media(bundle)
+        with torch.inference_mode():
+            scores = predictor._score(bundle, decoded, timings)
+            with _timed(timings, "fusion"):
+                fused = predictor._fuse(scores)
+        chosen = genres or [GENRES[j] for j in np.argsort(-fused, kind="stable")[:DEFAULT_TOP]]
+        explanation = {"genres": chosen, "fusion": predictor.artifacts.fusion.explain(scores, chosen)}
+        for modality, encoder in predictor.artifacts.encoders.items():
+            if modality in scores and type(encoder).explain is not Encoder.explain:  # else: no part for it
+                with _timed(timings, f"explain_{modality}"):
+                    raw = decoded[modality] if modality in decoded else encoder.load_input(bundle)
+                    explanation[modality] = encoder.explain(raw, chosen)
+    return {**predictor._response(fused, scores, timings), "explanation": explanation}
+
+
+def explain_cli(args) -> None:
+    """`moviescope predict --explain --out DIR`: DIR/explanation.json, and each heatmap as two PNG files
+    (named in the JSON by `overlay_file` and `mask_file` instead of the base64 strings)."""
+    from models.device import resolve_device
+
+    genres = parse_genres(args.genres)
+    bundle = cli_bundle(args)
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out: {args.out} exists and is not a directory")
+    predictor = Predictor.from_dir(args.artifacts, device=resolve_device(args.device), warm_up=False)
+    result = explain(predictor, bundle, genres)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_images(result["explanation"], args.out)
+    text = json.dumps(result, indent=2)
+    (args.out / "explanation.json").write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
+def write_images(explanation: dict, out: Path) -> None:
+    """Write each heatmap's PNGs into `out`, replacing the base64 strings by the files' names."""
+    for part in IMAGE_PARTS:
+        for k, entry in enumerate(explanation.get(part, {}).get("heatmaps", [])):
+            stem = f"{part}-{k + 1:02d}-{re.sub(r'[^a-z]+', '', entry['genre'].lower())}"
+            for kind in ("overlay", "mask"):
+                name = f"{stem}-{kind}.png"
+                (out / name).write_bytes(base64.b64decode(entry.pop(f"{kind}_png")))
+                entry[f"{kind}_file"] = name
