@@ -21,7 +21,7 @@ from typing import Self
 
 from benchmarks.machine import machine
 from benchmarks.report import write_markdown
-from service.batch import predict_catalogue
+from service.cli.batch import predict_catalogue
 from training.config import load_config
 from training.dataset import load_dataset
 from training.engines import connect, make_engine

@@ -4,7 +4,7 @@
 
 `setup()` builds one worker's state (loads the encoders) once; `fn(state, batch)` turns a list of
 items into as many results. Feature extraction in training (training/features.py) and batch
-prediction (service/batch.py) call it and never learn which engine ran. Both arguments are
+prediction (service/cli/batch.py) call it and never learn which engine ran. Both arguments are
 picklable top-level callables, so Ray can ship them to other machines.
 
 - `LocalEngine`: a thread pool in this process sharing one state (inference only reads the

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.batch import predict_catalogue
+from service.cli.batch import predict_catalogue
 from training.config import load_config
 from training.dataset import load_dataset
 from training.engines import LocalEngine, RayEngine, make_engine

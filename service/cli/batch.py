@@ -113,7 +113,7 @@ class JsonLines:
 
 def write_batch_report(artifacts: Path, data: Path, split: str, movies: list[Movie], lines: dict[str, dict],
                        out: Path) -> None:
-    from service.batch_report import batch_report
+    from service.cli.batch_report import batch_report
 
     labelled = [m for m in movies if m.genres and "error" not in lines.get(m.bundle.id, {"error": ""})]
     if not labelled:
