@@ -138,8 +138,8 @@ def catalogue_lines(c: dict) -> list[str]:
     synth = d["synth"]["settings"]
     lines = [
         "## Catalogue scale: `predict --data` and training's feature extraction, local and on Ray", "",
-        (f"`python -m benchmarks.catalogue`, run {c['started']} on {m['cores']} cores ({m['cpu']}), one machine "
-         f"shared with other jobs (load average before and after each run below). {d['movies']} movies "
+        (f"`python -m benchmarks.catalogue`, run {c['started']} on {m['cores']} cores ({m['cpu']}), load average "
+         f"before and after each run below (the runs' own ffmpeg children count in it). {d['movies']} movies "
          f"({d['split']} split of `synth --n {synth['n']}`: {synth['duration_s']:.0f} s {synth['size']} trailers, "
          f"{d['mean_trailer_mb']:.1f} MB each on average) with the default CPU profile's trained models. "
          "'Steady' is the rate over the second half of the run: it leaves out the start-up (loading the "
