@@ -13,15 +13,13 @@ import re
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from models.base import Encoder
+from models.base import Encoder, write_bytes_atomic
 from models.bundle import Bundle
 from models.genres import GENRES
 from service.predictor import Predictor, _timed, cli_bundle
 
 DEFAULT_TOP = 3  # without `genres`, the genres with the highest fused scores are explained
-IMAGE_PARTS = ("video", "poster")
 
 
 class GenreError(ValueError):
@@ -45,12 +43,7 @@ def explain(predictor: Predictor, bundle: Bundle, genres: list[str] | None = Non
     """Everything `Predictor.predict` answers, plus `explanation` for `genres` (default: the top 3)."""
     timings: dict[str, float] = {}
     with _timed(timings, "total"):
-        with _timed(timings, "decode"):
-            decoded = predictor._decode_media(bundle)
-        with torch.inference_mode():
-            scores = predictor._score(bundle, decoded, timings)
-            with _timed(timings, "fusion"):
-                fused = predictor._fuse(scores)
+        decoded, scores, fused = predictor.scored(bundle, timings)
         chosen = genres or [GENRES[j] for j in np.argsort(-fused, kind="stable")[:DEFAULT_TOP]]
         explanation = {"genres": chosen, "fusion": predictor.artifacts.fusion.explain(scores, chosen)}
         for modality, encoder in predictor.artifacts.encoders.items():
@@ -75,16 +68,17 @@ def explain_cli(args) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     write_images(result["explanation"], args.out)
     text = json.dumps(result, indent=2)
-    (args.out / "explanation.json").write_text(text + "\n", encoding="utf-8")
+    write_bytes_atomic(args.out / "explanation.json", (text + "\n").encode("utf-8"))
     print(text)
 
 
 def write_images(explanation: dict, out: Path) -> None:
     """Write each heatmap's PNGs into `out`, replacing the base64 strings by the files' names."""
-    for part in IMAGE_PARTS:
-        for k, entry in enumerate(explanation.get(part, {}).get("heatmaps", [])):
+    for part, content in explanation.items():
+        heatmaps = content.get("heatmaps", []) if isinstance(content, dict) else []
+        for k, entry in enumerate(heatmaps):
             stem = f"{part}-{k + 1:02d}-{re.sub(r'[^a-z]+', '', entry['genre'].lower())}"
             for kind in ("overlay", "mask"):
                 name = f"{stem}-{kind}.png"
-                (out / name).write_bytes(base64.b64decode(entry.pop(f"{kind}_png")))
+                write_bytes_atomic(out / name, base64.b64decode(entry.pop(f"{kind}_png")))
                 entry[f"{kind}_file"] = name

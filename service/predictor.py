@@ -74,13 +74,19 @@ class Predictor:
 
     def predict(self, bundle: Bundle) -> dict:
         timings: dict[str, float] = {}
-        with _timed(timings, "total"), torch.inference_mode():
+        with _timed(timings, "total"):
+            _, scores, fused = self.scored(bundle, timings)
+        return self._response(fused, scores, timings)
+
+    def scored(self, bundle: Bundle, timings: dict[str, float]) -> tuple[dict[str, Any], dict[str, np.ndarray], np.ndarray]:
+        """(decoded inputs, each present modality's scores, fused scores): the steps every answer takes."""
+        with torch.inference_mode():
             with _timed(timings, "decode"):
                 decoded = self._decode_media(bundle)
             scores = self._score(bundle, decoded, timings)
             with _timed(timings, "fusion"):
                 fused = self._fuse(scores)
-        return self._response(fused, scores, timings)
+        return decoded, scores, fused
 
     def _decode_media(self, bundle: Bundle) -> dict[str, Any]:
         """Decoded inputs of the modalities that read a file; a trailer without a soundtrack has no audio.
