@@ -82,6 +82,9 @@ class RayEngine:
         context.execution_options.preserve_order = True  # results are written in the order of the items
         context.enable_progress_bars = False  # the caller shows its own
         n_batches = -(-len(items) // batch_size)
+        # Items and results travel as pickled bytes between this job's own processes (Ray pickles every
+        # object it moves anyway); bytes keep Ray Data from turning them into Arrow columns. Nothing
+        # unpickled here comes from outside the job: media are decoded from files, never unpickled.
         dataset = ray.data.from_items([{"item": pickle.dumps(item)} for item in items],
                                       override_num_blocks=n_batches)
         results = dataset.map_batches(RayWorker, fn_constructor_args=(setup, fn), batch_size=batch_size,
