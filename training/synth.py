@@ -35,6 +35,7 @@ import numpy as np
 from models.base import atomic_path
 from models.genres import GENRE_INDEX, GENRES, N_GENRES
 from training import synth_media as media
+from training.synth_poster import render_poster
 from training.ceiling import PLANTED_FILE
 from training.dataset import MOVIES_FILE, SPLIT_SHARES
 from training.progress import progress as progress_bar
@@ -122,7 +123,7 @@ def _make_movie(job) -> tuple[dict, dict]:
     _write_trailer(out / row["trailer"], shown, duration, size, rng)
     if shown["poster"] is not None:
         row["poster"] = f"posters/{row['id']}.jpg"
-        poster = media.render_poster(shown["poster"], row["title"], rng["poster"])
+        poster = render_poster(shown["poster"], row["title"], rng["poster"])
         with atomic_path(out / row["poster"], FILE_MODE) as tmp:
             poster.save(tmp, format="JPEG", quality=88)
     return row, shown

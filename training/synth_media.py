@@ -1,11 +1,11 @@
-"""Media of the synthetic benchmark: trailer frames, soundtrack, poster, and the MP4 encode.
+"""Media of the synthetic benchmark: trailer frames and soundtrack (posters: synth_poster.py).
 
 Each genre has a look (`LOOKS`: palette, brightness, texture, shapes, motion, cut rate,
 poster layout) and a sound (`SOUNDS`: pitch, tempo, timbre, loudness). A movie's media mix
 the genres it *expresses* in that modality (chosen in synth.py): every scene of the
 trailer takes the look of one expressed genre (or a plain, grey "generic" look), the
-soundtrack sums the expressed genres' sounds over background noise, and the poster draws
-each expressed genre's layout over one genre's palette. All randomness comes from the
+soundtrack sums the expressed genres' sounds over background noise, and the poster gives
+each expressed genre a key-art panel in its palette with its motif. All randomness comes from the
 generator passed in, so a movie renders the same for the same seed.
 """
 
@@ -20,7 +20,6 @@ from models.genres import GENRES
 
 FPS = 8  # trailer frame rate; a keyframe every second (GOP = FPS)
 AUDIO_RATE = 22050  # soundtrack sample rate, mono
-POSTER_SIZE = (200, 300)
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ class Look:
     shape: str  # "rect" | "ellipse": the moving shapes
     motion: float  # shape speed, frame widths per second
     cut_rate: float  # scene cuts per second
-    layout: str  # poster layout, see _draw_layout
+    layout: str  # poster motif, see training/synth_poster.py
 
 
 @dataclass(frozen=True)
@@ -212,88 +211,3 @@ def _voice(sound: Sound, t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     noise = rng.standard_normal(len(t), dtype=np.float32) * np.exp(-since_beat / 0.05)
     voice = (1 - sound.noise) * tone / 2 + sound.noise * noise
     return (sound.loudness * rng.uniform(0.8, 1.2) * envelope * voice).astype(np.float32)
-
-
-# ---- poster --------------------------------------------------------------------------------
-def render_poster(genres: list[str], title: str, rng: np.random.Generator) -> Image.Image:
-    """A POSTER_SIZE image: one expressed genre's palette, every expressed genre's layout, the title."""
-    width, height = POSTER_SIZE
-    order = [genres[i] for i in rng.permutation(len(genres))] if genres else []
-    base = LOOKS[order[0]] if order else GENERIC
-    hue = base.hue + rng.normal(0, HUE_SPREAD) if order else rng.uniform(0, 1)
-    ramp = np.linspace(1.1, 0.6, height, dtype=np.float32)[:, None, None]
-    colour = rgb(hue, base.saturation, base.brightness * rng.uniform(0.85, 1.15))
-    pixels = np.clip(ramp * colour + rng.normal(0, 4, (height, width, 1)), 0, 255).astype(np.uint8)
-    image = Image.fromarray(np.broadcast_to(pixels, (height, width, 3)).copy())
-    draw = ImageDraw.Draw(image)
-    for genre in order or ["generic"]:
-        look = LOOKS.get(genre, GENERIC)
-        accent = rgb(look.hue + rng.uniform(0.4, 0.6) if genre == "generic" else look.hue + 0.5 + rng.normal(0, HUE_SPREAD),
-                     look.saturation, 1.0 - 0.5 * look.brightness)
-        _draw_layout(draw, look.layout, tuple(int(c) for c in accent), rng)
-    draw.text((10, height - 30), title[:28], fill=(240, 240, 240))
-    return image
-
-
-def _draw_layout(draw: ImageDraw.ImageDraw, layout: str, accent: tuple, rng: np.random.Generator) -> None:
-    w, h = POSTER_SIZE
-    u = lambda lo, hi: float(rng.uniform(lo, hi))
-    if layout in ("circles", "dots", "hearts", "rings"):
-        count, radius = {"circles": (3, (25, 55)), "dots": (14, (5, 12)), "hearts": (4, (12, 24)),
-                         "rings": (3, (40, 80))}[layout]
-        for _ in range(count):
-            x, y, r = u(0, w), u(0, h), u(*radius)
-            if layout == "hearts":
-                draw.ellipse([x - r, y - r, x, y], fill=accent)
-                draw.ellipse([x, y - r, x + r, y], fill=accent)
-                draw.polygon([(x - r, y - r / 2), (x + r, y - r / 2), (x, y + r)], fill=accent)
-            else:
-                draw.ellipse([x - r, y - r, x + r, y + r], fill=None if layout == "rings" else accent,
-                             outline=accent, width=6)
-    elif layout in ("stripes", "grid"):
-        for k in range(6):
-            draw.rectangle([0, k * h / 6, w, k * h / 6 + 10], fill=accent)
-            if layout == "grid":
-                draw.rectangle([k * w / 6, 0, k * w / 6 + 4, h], fill=accent)
-    elif layout in ("diagonal", "shards"):
-        for _ in range(4):
-            x, y = u(0, w), u(0, h)
-            if layout == "diagonal":
-                draw.line([x - 90, y + 90, x + 90, y - 90], fill=accent, width=int(u(8, 16)))
-            else:
-                draw.polygon([(x, y), (x + u(-60, 60), y + u(20, 90)), (x + u(-60, 60), y - u(20, 90))], fill=accent)
-    elif layout == "stars":
-        for _ in range(5):
-            x, y, r = u(0, w), u(0, h), u(8, 22)
-            angles = np.pi / 2 + np.arange(10) * np.pi / 5
-            radii = np.where(np.arange(10) % 2 == 0, r, r / 2.5)
-            draw.polygon([(x + q * np.cos(a), y - q * np.sin(a)) for a, q in zip(angles, radii)], fill=accent)
-    elif layout == "vignette":
-        draw.rectangle([0, 0, w, h], outline=(0, 0, 0), width=28)
-        x, y = u(40, w - 40), u(60, h - 60)
-        draw.polygon([(x + u(-40, 40), y + u(-40, 40)) for _ in range(7)], fill=(150, 0, 0))
-    elif layout in ("rain", "sun"):
-        _draw_sky(draw, layout, accent, u)
-    elif layout == "portrait":
-        cx = w / 2 + u(-30, 30)
-        draw.ellipse([cx - 28, 80, cx + 28, 150], fill=accent)
-        draw.rectangle([cx - 60, 160, cx + 60, 270], fill=accent)
-    else:  # blocks
-        for _ in range(3):
-            x, y = u(0, w - 40), u(0, h - 40)
-            draw.rectangle([x, y, x + u(30, 100), y + u(30, 100)], fill=accent)
-
-
-def _draw_sky(draw: ImageDraw.ImageDraw, layout: str, accent: tuple, u) -> None:
-    """Rain (Drama): short slanted streaks; sun (Family): a disc with rays. `u(lo, hi)` draws uniformly."""
-    w, h = POSTER_SIZE
-    if layout == "rain":
-        for _ in range(int(u(18, 30))):
-            x, y = u(0, w), u(0, h)
-            draw.line([x, y, x - 6, y + u(20, 40)], fill=accent, width=2)
-        return
-    x, y, r = u(50, w - 50), u(40, 110), u(22, 34)
-    draw.ellipse([x - r, y - r, x + r, y + r], fill=accent)
-    for a in np.linspace(0, 2 * np.pi, 12, endpoint=False) + u(0, 0.5):
-        draw.line([x + 1.3 * r * np.cos(a), y + 1.3 * r * np.sin(a), x + 1.9 * r * np.cos(a),
-                   y + 1.9 * r * np.sin(a)], fill=accent, width=4)

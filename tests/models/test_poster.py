@@ -36,9 +36,11 @@ def labels(posters) -> np.ndarray:
     return y
 
 
-def test_features_are_float16_backbone_plus_stats(posters):
+def test_features_are_float16_backbone_and_stats_only_when_asked(posters):
     features = PosterEncoder(**TINY).features(posters[0])
-    assert features.shape == (1280 + N_STATS,) and features.dtype == np.float16 and np.isfinite(features).all()
+    assert features.shape == (1280,) and features.dtype == np.float16 and np.isfinite(features).all()
+    with_stats = PosterEncoder(**TINY, image_stats=True).features(posters[0])
+    assert with_stats.shape == (1280 + N_STATS,) and np.array_equal(with_stats[:1280], features)
 
 
 def test_fitting_on_cached_features_needs_no_backbone_and_repeats(posters, labels):

@@ -11,7 +11,7 @@ from PIL import Image
 from models.base import atomic_path
 from models.bundle import Metadata
 from models.genres import GENRE_INDEX, GENRES
-from training import synth_media
+from training import synth_media, synth_poster
 from training.synth import (
     MARKER,
     RATES,
@@ -94,7 +94,21 @@ def test_posters_are_jpeg(tiny):
     assert posters
     for poster in posters:
         with Image.open(tiny / poster) as image:
-            assert image.format == "JPEG" and image.size == synth_media.POSTER_SIZE
+            assert image.format == "JPEG" and image.size == synth_poster.POSTER_SIZE
+
+
+@pytest.mark.parametrize("genre", GENRES)
+def test_a_posters_genre_evidence_sits_in_one_panel(genre):
+    """What a poster says about a genre is confined to a panel of about a third of it (the poster
+    deletion test of the explanations relies on evidence having a place): drawn from the same seed,
+    a poster of `genre` and one of another genre differ only inside that panel."""
+    other = GENRES[(GENRE_INDEX[genre] + 1) % len(GENRES)]
+    first, second = (np.asarray(synth_poster.render_poster([g], "Title", np.random.default_rng(3)), dtype=int)
+                     for g in (genre, other))
+    rows_, cols = np.nonzero(np.abs(first - second).max(axis=2) > 24)
+    width, height = synth_poster.POSTER_SIZE
+    box = (cols.max() - cols.min() + 1) * (rows_.max() - rows_.min() + 1) / (width * height)
+    assert 0.2 < box <= synth_poster.PANEL_SHARE[0] * synth_poster.PANEL_SHARE[1] + 0.01
 
 
 def test_same_seed_same_dataset_other_seed_differs(tiny, tmp_path):
