@@ -21,13 +21,14 @@ POSTER_SIZE = (200, 300)
 PANEL_SHARE = (0.62, 0.5)  # a panel's width and height, as shares of the poster's
 _PANEL = (round(POSTER_SIZE[0] * PANEL_SHARE[0]), round(POSTER_SIZE[1] * PANEL_SHARE[1]))
 _SCALE = (PANEL_SHARE[0] * PANEL_SHARE[1]) ** 0.5  # motif sizes below are for a whole 200x300 sheet
+SHEET_SATURATION, SHEET_VALUE = (0.05, 0.25), (0.35, 0.65)  # the sheet's colour: random hue, dull
 
 
 def render_poster(genres: list[str], title: str, rng: np.random.Generator) -> Image.Image:
     """A POSTER_SIZE RGB image: the sheet, the expressed genres' panels in a random order, the title."""
     width, height = POSTER_SIZE
     ramp = np.linspace(1.1, 0.7, height, dtype=np.float32)[:, None, None]
-    sheet = rgb(rng.uniform(0, 1), rng.uniform(0.05, 0.25), rng.uniform(0.35, 0.65))
+    sheet = rgb(rng.uniform(0, 1), rng.uniform(*SHEET_SATURATION), rng.uniform(*SHEET_VALUE))
     pixels = np.clip(ramp * sheet + rng.normal(0, 4, (height, width, 1)), 0, 255).astype(np.uint8)
     image = Image.fromarray(np.broadcast_to(pixels, (height, width, 3)).copy())
     order = [genres[i] for i in rng.permutation(len(genres))] or ["generic"]
