@@ -68,7 +68,7 @@ def _panel(look: Look, generic: bool, rng: np.random.Generator) -> Image.Image:
 def _draw_motif(draw: ImageDraw.ImageDraw, layout: str, accent: tuple, rng: np.random.Generator) -> None:
     w, h = _PANEL
     u = lambda lo, hi: float(rng.uniform(lo, hi))
-    s = lambda size: max(2.0, size * _SCALE)  # a whole-sheet size, scaled to the panel
+    s = lambda length: length * _SCALE  # a whole-sheet length or offset, scaled to the panel
     if layout in ("circles", "dots", "hearts", "rings"):
         count, radius = {"circles": (3, (25, 55)), "dots": (14, (5, 12)), "hearts": (4, (12, 24)),
                          "rings": (3, (40, 80))}[layout]
@@ -110,7 +110,7 @@ def _draw_motif(draw: ImageDraw.ImageDraw, layout: str, accent: tuple, rng: np.r
 
 def _draw_figure(draw: ImageDraw.ImageDraw, layout: str, accent: tuple, u, s) -> None:
     """Horror's dark frame and red blot, Biography's portrait, Drama's rain, Family's sun.
-    `u(lo, hi)` draws uniformly; `s(size)` scales a whole-sheet size to the panel."""
+    `u(lo, hi)` draws uniformly; `s(length)` scales a whole-sheet length or offset to the panel."""
     w, h = _PANEL
     if layout == "vignette":
         draw.rectangle([0, 0, w, h], outline=(0, 0, 0), width=round(s(28)))
