@@ -35,10 +35,10 @@ import numpy as np
 from models.base import atomic_path
 from models.genres import GENRE_INDEX, GENRES, N_GENRES
 from training import synth_media as media
-from training.synth_poster import render_poster
 from training.ceiling import PLANTED_FILE
 from training.dataset import MOVIES_FILE, SPLIT_SHARES
 from training.progress import progress as progress_bar
+from training.synth_poster import render_poster
 from training.synth_text import make_metadata, make_plot, make_title
 
 MARKER = ".moviescope-synth"  # marks a directory this module made (and may overwrite)
