@@ -26,18 +26,23 @@ SHEET_SATURATION, SHEET_VALUE = (0.05, 0.25), (0.35, 0.65)  # the sheet's colour
 
 def render_poster(genres: list[str], title: str, rng: np.random.Generator) -> Image.Image:
     """A POSTER_SIZE RGB image: the sheet, the expressed genres' panels in a random order, the title."""
-    width, height = POSTER_SIZE
-    ramp = np.linspace(1.1, 0.7, height, dtype=np.float32)[:, None, None]
     sheet = rgb(rng.uniform(0, 1), rng.uniform(*SHEET_SATURATION), rng.uniform(*SHEET_VALUE))
-    pixels = np.clip(ramp * sheet + rng.normal(0, 4, (height, width, 1)), 0, 255).astype(np.uint8)
-    image = Image.fromarray(np.broadcast_to(pixels, (height, width, 3)).copy())
+    image = _shaded(sheet, POSTER_SIZE, 0.7, rng)
     order = [genres[i] for i in rng.permutation(len(genres))] or ["generic"]
     corners: list[tuple[int, int]] = []
     for genre in order:
         corners.append(_free_corner(corners, rng))
         image.paste(_panel(LOOKS.get(genre, GENERIC), genre == "generic", rng), corners[-1])
-    ImageDraw.Draw(image).text((10, height - 30), title[:28], fill=(240, 240, 240))
+    ImageDraw.Draw(image).text((10, POSTER_SIZE[1] - 30), title[:28], fill=(240, 240, 240))
     return image
+
+
+def _shaded(colour: np.ndarray, size: tuple[int, int], bottom: float, rng: np.random.Generator) -> Image.Image:
+    """`colour` darkening from 1.1x at the top to `bottom`x at the foot, with a little grain."""
+    width, height = size
+    ramp = np.linspace(1.1, bottom, height, dtype=np.float32)[:, None, None]
+    pixels = np.clip(ramp * colour + rng.normal(0, 4, (height, width, 1)), 0, 255).astype(np.uint8)
+    return Image.fromarray(np.broadcast_to(pixels, (height, width, 3)).copy())
 
 
 def _free_corner(taken: list[tuple[int, int]], rng: np.random.Generator, tries: int = 8) -> tuple[int, int]:
@@ -53,12 +58,8 @@ def _free_corner(taken: list[tuple[int, int]], rng: np.random.Generator, tries: 
 
 def _panel(look: Look, generic: bool, rng: np.random.Generator) -> Image.Image:
     """The genre's palette as a vertical ramp, its motif over it in the complementary accent colour."""
-    width, height = _PANEL
     hue = rng.uniform(0, 1) if generic else look.hue + rng.normal(0, HUE_SPREAD)
-    colour = rgb(hue, look.saturation, look.brightness * rng.uniform(0.85, 1.15))
-    ramp = np.linspace(1.1, 0.6, height, dtype=np.float32)[:, None, None]
-    pixels = np.clip(ramp * colour + rng.normal(0, 4, (height, width, 1)), 0, 255).astype(np.uint8)
-    panel = Image.fromarray(np.broadcast_to(pixels, (height, width, 3)).copy())
+    panel = _shaded(rgb(hue, look.saturation, look.brightness * rng.uniform(0.85, 1.15)), _PANEL, 0.6, rng)
     accent_hue = hue + rng.uniform(0.4, 0.6) if generic else look.hue + 0.5 + rng.normal(0, HUE_SPREAD)
     accent = rgb(accent_hue, look.saturation, 1.0 - 0.5 * look.brightness)
     _draw_motif(ImageDraw.Draw(panel), look.layout, tuple(int(c) for c in accent), rng)
