@@ -28,7 +28,6 @@ import torch
 from benchmarks.machine import machine
 from benchmarks.report import write_markdown
 from benchmarks.run import _cli
-from models.genres import GENRES
 from service.explain import explain
 from service.predictor import Predictor
 from training import faithfulness
@@ -69,7 +68,7 @@ def faithfulness_figures(data: Path, predictor: Predictor) -> dict:
     for movie in load_dataset(data).split("test"):
         bundle, plan = movie.bundle, planted[movie.bundle.id]
         own = faithfulness.single_modality_genres(plan, movie.genres)
-        anywhere = faithfulness.single_modality_genres(plan, list(GENRES))  # leaked genres too
+        anywhere = faithfulness.single_modality_genres(plan, list(predictor.artifacts.genres))  # leaked genres too
         if anywhere:
             fusion = explain(predictor, bundle, list(anywhere))["explanation"]["fusion"]
             shares["genres"] += [(m, faithfulness.top_share(fusion[g]), len(fusion[g]["shares"])) for g, m in own.items()]

@@ -1,7 +1,7 @@
 """The artifact directory: trained encoders, fusion, thresholds, and a manifest that vouches for them.
 
-    ARTIFACTS/manifest.json         version, genres, encoder configs, packages, evaluation summary,
-                                    and the SHA-256 of every other file (verified at load)
+    ARTIFACTS/manifest.json         version, genres, metadata schema, encoder configs, packages, evaluation
+                                    summary, and the SHA-256 of every other file (verified at load)
     ARTIFACTS/models/<name>/        one encoder each (config.json + weights)
     ARTIFACTS/fusion.json           learned fusion weights, thresholds, which model serves each modality
     ARTIFACTS/report/               the evaluation report written at the end of training
@@ -22,10 +22,12 @@ import numpy as np
 from pydantic import BaseModel, ValidationError, model_validator
 
 from models.base import Encoder, write_json_atomic
+from models.bundle import PARTS
 from models.checksums import sha256_file
 from models.encoders import ENCODER_CLASSES, encoder_class
 from models.fusion import LearnedFusion
-from models.genres import GENRES
+from models.genres import GenreSet
+from models.schema import MetadataSchema
 from models.validation import describe
 
 MANIFEST = "manifest.json"
@@ -76,6 +78,21 @@ class Artifacts:
         """modality -> the encoder that serves it, in fusion order."""
         return {m: self.models[self.serving[m]] for m in self.fusion.modalities}
 
+    @property
+    def genres(self) -> GenreSet:
+        return self.fusion.genres
+
+    @property
+    def metadata_schema(self) -> MetadataSchema | None:
+        """The catalogue fields the serving metadata model reads (None: no model reads metadata)."""
+        encoder = self.encoders.get("metadata")
+        return getattr(encoder, "schema_", None)
+
+    def reads(self) -> list[str]:
+        """The bundle parts the serving models read, in models.bundle.PARTS order."""
+        parts = {part for encoder in self.encoders.values() for part in encoder.reads()}
+        return [part for part in PARTS if part in parts]
+
 
 def package_versions() -> dict[str, str | None]:
     versions = {}
@@ -93,7 +110,7 @@ def write_manifest(root: Path, info: dict[str, Any]) -> dict[str, Any]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and p.name != MANIFEST
     }
-    manifest = {**info, "genres": list(GENRES), "packages": package_versions(), "files": files}
+    manifest = {**info, "packages": package_versions(), "files": files}
     write_json_atomic(root / MANIFEST, manifest)
     return manifest
 
@@ -123,8 +140,10 @@ def verify(root: Path) -> dict[str, Any]:
         raise ArtifactError(f"{path}: corrupt manifest ({err})") from err
     except ValidationError as err:
         raise ArtifactError(f"{path}: not a valid manifest ({describe(err)})") from None
-    if checked.genres != list(GENRES):
-        raise ArtifactError(f"{path}: trained for a different genre list")
+    try:
+        GenreSet(tuple(checked.genres))
+    except ValueError as err:
+        raise ArtifactError(f"{path}: not a valid manifest ({err})") from None
     unlisted = [rel for rel in (FUSION, *(f"models/{name}/config.json" for name in checked.models))
                 if rel not in checked.files]
     if unlisted:
@@ -150,8 +169,10 @@ def load_artifacts(root: Path | str, device: str = "cpu", all_models: bool = Fal
         raise ArtifactError(f"{root / MANIFEST}: {FUSION} serves with models the manifest lacks: {', '.join(unknown)}")
     names = list(specs) if all_models else list(serving.values())
     models = {n: encoder_class(specs[n]).load(root / "models" / n, device=device) for n in names}
-    return Artifacts(
-        root=root, manifest=manifest, models=models, serving=serving,
-        fusion=LearnedFusion.from_dict(fusion_data["learned"]),
-        thresholds=np.array([fusion_data["thresholds"][g] for g in GENRES]),
-    )
+    fusion = LearnedFusion.from_dict(fusion_data["learned"])
+    mismatched = [n for n, encoder in models.items() if list(encoder.genres_) != list(fusion.genres)]
+    if list(fusion.genres) != manifest["genres"] or mismatched:
+        raise ArtifactError(f"{root}: the models' genre lists differ from the manifest's "
+                            f"({', '.join(mismatched) or FUSION})")
+    return Artifacts(root=root, manifest=manifest, models=models, serving=serving, fusion=fusion,
+                     thresholds=np.array([fusion_data["thresholds"][g] for g in fusion.genres]))

@@ -27,7 +27,6 @@ from torch import nn
 from models.base import Encoder, load_torch_state, save_torch_state
 from models.bundle import Bundle
 from models.decode import Decode
-from models.genres import GENRE_INDEX, N_GENRES
 from models.media import extract_audio
 from models.torch_fit import FitSettings, Standardise, fit_module, predict_proba
 
@@ -47,7 +46,7 @@ class CRNN(nn.Module):
     recurrent path learns.
     """
 
-    def __init__(self, n_mels: int, channels: tuple[int, ...], gru_hidden: int, dropout: float):
+    def __init__(self, n_mels: int, channels: tuple[int, ...], gru_hidden: int, dropout: float, n_genres: int):
         super().__init__()
         self.norm = Standardise(n_mels)  # per mel bin, learned from the training clips
         blocks, previous = [], 1
@@ -62,9 +61,9 @@ class CRNN(nn.Module):
         with torch.no_grad():
             bands = self.conv(torch.zeros(1, 1, n_mels, 16)).shape[2]
         self.gru = nn.GRU(previous * bands, gru_hidden, batch_first=True)
-        self.out = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * gru_hidden + 2 * n_mels, N_GENRES))
+        self.out = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * gru_hidden + 2 * n_mels, n_genres))
 
-    def forward(self, mel: torch.Tensor) -> torch.Tensor:  # (batch, n_mels, frames) -> (batch, 13) logits
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:  # (batch, n_mels, frames) -> (batch, n_genres) logits
         x = self.norm(mel.transpose(1, 2)).transpose(1, 2)  # (batch, n_mels, frames)
         profile = torch.cat([x.mean(dim=2), x.std(dim=2)], dim=1)
         h = self.conv(x.unsqueeze(1)).flatten(1, 2)  # (batch, channels x mel bands, time)
@@ -140,19 +139,19 @@ class AudioEncoder(Encoder):
         occluded = clips[:, None].repeat(1, STRETCHES_PER_CLIP, 1, 1)  # (clips, stretches, mels, frames)
         for s, (a, b) in enumerate(pairwise(bounds)):
             occluded[:, s, :, a:b] = self.crnn_.norm.mean.cpu()[:, None]
-        full = predict_proba(self.crnn_, clips, self.device, self.batch_size)  # (n_clips, 13)
+        full = predict_proba(self.crnn_, clips, self.device, self.batch_size)  # (n_clips, n_genres)
         without = predict_proba(self.crnn_, occluded.flatten(0, 1), self.device, self.batch_size)
-        without = without.reshape(self.n_clips, STRETCHES_PER_CLIP, N_GENRES)
+        without = without.reshape(self.n_clips, STRETCHES_PER_CLIP, len(self.genres_))
         trailer = full.mean(axis=0)
         # occluding a stretch of clip c changes only clip c's share of the trailer's mean
         changed = trailer + (without - full[:, None]) / self.n_clips
-        importance = (_logit(trailer) - _logit(changed)).reshape(-1, N_GENRES)
+        importance = (_logit(trailer) - _logit(changed)).reshape(-1, len(self.genres_))
         window_s = self.clip_seconds / STRETCHES_PER_CLIP
         starts = self._clip_starts(len(pcm)) / self.sample_rate
         times = (starts[:, None] + np.arange(STRETCHES_PER_CLIP) * window_s).ravel()
         order = np.argsort(times, kind="stable")
         return {"times_s": [round(float(t), 3) for t in times[order]], "window_s": window_s,
-                "importance": {g: importance[order, GENRE_INDEX[g]].tolist() for g in genres}}
+                "importance": {g: importance[order, self.genres_.index(g)].tolist() for g in genres}}
 
     # ---- learned side
     def fit_features(self, X, Y, X_val=None, Y_val=None) -> "AudioEncoder":
@@ -175,10 +174,10 @@ class AudioEncoder(Encoder):
         if any(x is None for x in X):
             raise ValueError("an item has no audio features (no audio track); leave it out of the audio scores")
         if not X:
-            return np.zeros((0, N_GENRES), dtype=np.float32)
+            return np.zeros((0, len(self.genres_)), dtype=np.float32)
         clips, _ = self._clip_set(X, None)
         proba = predict_proba(self.crnn_, clips, self.device, self.batch_size)
-        return proba.reshape(len(X), self.n_clips, N_GENRES).mean(axis=1)
+        return proba.reshape(len(X), self.n_clips, len(self.genres_)).mean(axis=1)
 
     def _clip_set(self, X, Y) -> tuple[torch.Tensor, torch.Tensor | None]:
         """All clips of the items that have audio as one tensor; each clip carries its trailer's labels."""
@@ -192,10 +191,10 @@ class AudioEncoder(Encoder):
         if Y is None:
             return clips, None
         labels = np.repeat(np.asarray(Y, dtype=np.float32)[keep], self.n_clips, axis=0)
-        return clips, torch.as_tensor(labels.reshape(-1, N_GENRES))
+        return clips, torch.as_tensor(labels.reshape(-1, len(self.genres_)))
 
     def _new_crnn(self) -> CRNN:
-        return CRNN(self.n_mels, tuple(self.channels), self.gru_hidden, self.dropout)
+        return CRNN(self.n_mels, tuple(self.channels), self.gru_hidden, self.dropout, len(self.genres_))
 
     # ---- persistence (the architecture follows from the parameters; the scaling is in the weights)
     def save_weights(self, directory: Path) -> None:

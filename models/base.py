@@ -1,8 +1,9 @@
 """The contract every modality encoder follows, and safe save/load helpers.
 
 scikit-learn style: `__init__` only stores parameters; `fit*` return self; learned
-attributes end in `_`; `predict_proba` returns (n_movies, 13) in canonical genre order,
-values in [0, 1]. An encoder declares its input: `source`, the bundle part it reads, and
+attributes end in `_`; `predict_proba` returns (n_movies, n_genres), columns in `genres_` order,
+values in [0, 1]. `genres_` is the label set (models.genres): training sets the dataset's with
+`set_genres` before fitting, loading restores the saved one; it is the 13 Moviescope genres unless set. An encoder declares its input: `source`, the bundle part it reads, and
 `reads_file`, whether that part is a media file (decoded by ffmpeg or Pillow, side by side with
 the other files, features cached under a hash of the file). The input side is split in two so
 training can cache it:
@@ -30,7 +31,7 @@ import torch
 
 from models.bundle import Bundle
 from models.decode import Decode
-from models.genres import GENRES, N_GENRES
+from models.genres import MOVIESCOPE, GenreSet, genre_set
 
 CONFIG_FILE = "config.json"
 
@@ -45,6 +46,7 @@ class Encoder(ABC):
     preprocessing_params: ClassVar[tuple[str, ...]] = ()
 
     device: str = "cpu"
+    genres_: GenreSet = MOVIESCOPE
 
     # ---- parameters -------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
@@ -58,6 +60,11 @@ class Encoder(ABC):
 
     def to(self, device: str) -> Self:
         self.device = device
+        return self
+
+    def set_genres(self, genres) -> Self:
+        """The label set to learn (a GenreSet or names in order): the columns of `Y` and of the scores."""
+        self.genres_ = genre_set(genres)
         return self
 
     def feature_key(self) -> str:
@@ -77,6 +84,10 @@ class Encoder(ABC):
     # ---- input side ----------------------------------------------------------
     def has_input(self, bundle: Bundle) -> bool:
         return getattr(bundle, self.source) is not None
+
+    def reads(self) -> tuple[str, ...]:
+        """The bundle parts this encoder reads (models.bundle.PARTS)."""
+        return (self.source,)
 
     def source_file(self, bundle: Bundle) -> Path | None:
         """The file whose bytes key this bundle's cached features (None: nothing to cache)."""
@@ -118,15 +129,15 @@ class Encoder(ABC):
 
     def predict_proba(self, bundles: list[Bundle]) -> np.ndarray:
         if not bundles:
-            return np.zeros((0, N_GENRES), dtype=np.float32)
-        return check_proba(self.predict_features([self.features(b) for b in bundles]))
+            return np.zeros((0, len(self.genres_)), dtype=np.float32)
+        return check_proba(self.predict_features([self.features(b) for b in bundles]), len(self.genres_))
 
     # ---- persistence -------------------------------------------------------------
     def save(self, directory: Path) -> None:
         """Write config.json (class, parameters, preprocessing facts) and the weights."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        config = {"modality": self.modality, "genres": list(GENRES), "params": self.get_params(),
+        config = {"modality": self.modality, "genres": list(self.genres_), "params": self.get_params(),
                   "feature_key": self.feature_key(), "state": self.extra_state()}
         write_json_atomic(directory / CONFIG_FILE, config)
         self.save_weights(directory)
@@ -135,9 +146,9 @@ class Encoder(ABC):
     def load(cls, directory: Path, device: str = "cpu") -> Self:
         directory = Path(directory)
         config = json.loads((directory / CONFIG_FILE).read_text())
-        if config.get("modality") != cls.modality or config.get("genres") != list(GENRES):
-            raise ValueError(f"{directory}: not a {cls.modality} encoder for the 13 Moviescope genres")
-        encoder = cls(**config["params"]).to(device)
+        if config.get("modality") != cls.modality or not config.get("genres"):
+            raise ValueError(f"{directory}: not a {cls.modality} encoder (no modality or no genres in {CONFIG_FILE})")
+        encoder = cls(**config["params"]).to(device).set_genres(config["genres"])
         encoder.load_state(config.get("state", {}))
         encoder.load_weights(directory)
         if encoder.feature_key() != config["feature_key"]:
@@ -161,10 +172,11 @@ class Encoder(ABC):
     def load_weights(self, directory: Path) -> None: ...
 
 
-def check_proba(proba: np.ndarray) -> np.ndarray:
-    """Enforce the output contract: float32 (n, 13), clipped to [0, 1] (fastText can exceed 1 by 1e-5)."""
+def check_proba(proba: np.ndarray, n_genres: int | None = None) -> np.ndarray:
+    """Enforce the output contract: float32 (n, n_genres), clipped to [0, 1] (fastText can exceed 1 by 1e-5)."""
     proba = np.asarray(proba, dtype=np.float32)
-    if proba.ndim != 2 or proba.shape[1] != N_GENRES or not np.isfinite(proba).all():
+    wrong_width = n_genres is not None and proba.shape[-1:] != (n_genres,)
+    if proba.ndim != 2 or wrong_width or not np.isfinite(proba).all():
         raise ValueError(f"encoder returned bad probabilities: shape {proba.shape}")
     return np.clip(proba, 0.0, 1.0)
 

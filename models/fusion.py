@@ -1,6 +1,6 @@
 """Late fusion of per-modality genre scores, with a mask for absent modalities.
 
-Scores arrive as an (n_movies, n_modalities, 13) array with NaN where a movie lacks
+Scores arrive as an (n_movies, n_modalities, n_genres) array with NaN where a movie lacks
 a modality. Both fusions use only what is present and renormalise over it:
 
 - MeanFusion: the average of present modalities' probabilities (the paper's "Score Fusion").
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from sklearn.metrics import f1_score
 
-from models.genres import GENRE_INDEX, GENRES, N_GENRES
+from models.genres import MOVIESCOPE, GenreSet, genre_set
 
 EPS = 1e-4
 
@@ -31,10 +31,10 @@ def present_mask(scores: np.ndarray) -> np.ndarray:
 class MeanFusion:
     def __init__(self, modalities: list[str], fallback: np.ndarray | None = None):
         self.modalities = list(modalities)
-        self.fallback = np.full(N_GENRES, 0.5) if fallback is None else np.asarray(fallback, dtype=float)
+        self.fallback = 0.5 if fallback is None else np.asarray(fallback, dtype=float)
 
     def predict(self, scores: np.ndarray) -> np.ndarray:
-        _check(scores, self.modalities)
+        _check(scores, self.modalities, np.shape(self.fallback)[0] if np.ndim(self.fallback) else None)
         mask = present_mask(scores)
         total = np.nansum(scores, axis=1)
         count = mask.sum(axis=1, keepdims=True)
@@ -44,24 +44,27 @@ class MeanFusion:
 
 class LearnedFusion:
     def __init__(self, modalities: list[str], fallback: np.ndarray | None = None,
-                 shrink_modality: float = 1.0, shrink_genre: float = 10.0, max_iter: int = 200):
+                 shrink_modality: float = 1.0, shrink_genre: float = 10.0, max_iter: int = 200,
+                 genres: GenreSet | list[str] | None = None):
         self.modalities = list(modalities)
-        self.fallback = np.full(N_GENRES, 0.5) if fallback is None else np.asarray(fallback, dtype=float)
+        self.genres = genre_set(genres) if genres is not None else MOVIESCOPE
+        n = len(self.genres)
+        self.fallback = np.full(n, 0.5) if fallback is None else np.asarray(fallback, dtype=float)
         self.shrink_modality = shrink_modality
         self.shrink_genre = shrink_genre
         self.max_iter = max_iter
 
     def fit(self, scores: np.ndarray, y: np.ndarray) -> "LearnedFusion":
-        _check(scores, self.modalities)
+        _check(scores, self.modalities, len(self.genres))
         keep = present_mask(scores).any(axis=1)
         probs, mask = _as_probs(scores[keep])
         target = torch.as_tensor(y[keep], dtype=torch.float64)
         n_mod = len(self.modalities)
         params = {
             "modality": torch.zeros(n_mod, 1, dtype=torch.float64, requires_grad=True),
-            "genre": torch.zeros(n_mod, N_GENRES, dtype=torch.float64, requires_grad=True),
-            "log_scale": torch.zeros(N_GENRES, dtype=torch.float64, requires_grad=True),
-            "bias": torch.zeros(N_GENRES, dtype=torch.float64, requires_grad=True),
+            "genre": torch.zeros(n_mod, len(self.genres), dtype=torch.float64, requires_grad=True),
+            "log_scale": torch.zeros(len(self.genres), dtype=torch.float64, requires_grad=True),
+            "bias": torch.zeros(len(self.genres), dtype=torch.float64, requires_grad=True),
         }
         optimiser = torch.optim.LBFGS(list(params.values()), max_iter=self.max_iter, line_search_fn="strong_wolfe")
 
@@ -86,7 +89,7 @@ class LearnedFusion:
         return bce + penalty + 0.01 * (params["log_scale"].pow(2).mean() + params["bias"].pow(2).mean())
 
     def predict(self, scores: np.ndarray) -> np.ndarray:
-        _check(scores, self.modalities)
+        _check(scores, self.modalities, len(self.genres))
         probs, mask = _as_probs(scores)
         with torch.no_grad():
             fused = _logit(_combine(torch.as_tensor(self.weights_), probs, mask))
@@ -99,19 +102,20 @@ class LearnedFusion:
     def to_dict(self) -> dict:
         return {
             "modalities": self.modalities,
-            "genres": list(GENRES),
+            "genres": list(self.genres),
             "fallback": self.fallback.tolist(),
-            "weights": {m: dict(zip(GENRES, map(float, w), strict=True)) for m, w in zip(self.modalities, self.weights_, strict=True)},
+            "weights": {m: dict(zip(self.genres, map(float, w), strict=True))
+                        for m, w in zip(self.modalities, self.weights_, strict=True)},
             "scale": self.scale_.tolist(),
             "bias": self.bias_.tolist(),
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> "LearnedFusion":
-        if data.get("genres") != list(GENRES):
-            raise ValueError("fusion weights were saved for a different genre list")
-        fusion = cls(data["modalities"], np.asarray(data["fallback"]))
-        fusion.weights_ = np.array([[data["weights"][m][g] for g in GENRES] for m in fusion.modalities])
+        fusion = cls(data["modalities"], np.asarray(data["fallback"]), genres=data["genres"])
+        if len(fusion.fallback) != len(fusion.genres):
+            raise ValueError("fusion: the fallback scores do not match the genre list")
+        fusion.weights_ = np.array([[data["weights"][m][g] for g in fusion.genres] for m in fusion.modalities])
         fusion.scale_ = np.asarray(data["scale"], dtype=float)
         fusion.bias_ = np.asarray(data["bias"], dtype=float)
         return fusion
@@ -125,7 +129,7 @@ class LearnedFusion:
         present = [k for k, m in enumerate(self.modalities) if m in scores]
         explained = {}
         for genre in genres:
-            j = GENRE_INDEX[genre]
+            j = self.genres.index(genre)
             w = {self.modalities[k]: float(self.weights_[k, j]) for k in present}
             p = {m: float(scores[m][j]) for m in w}
             evidence = {m: w[m] * p[m] for m in w}
@@ -153,8 +157,8 @@ def tune_thresholds(scores: np.ndarray, y: np.ndarray, default: float = 0.5) -> 
 
     Candidates are midpoints between distinct scores; a genre with no positive keeps `default`.
     """
-    thresholds = np.full(N_GENRES, default, dtype=float)
-    for g in range(N_GENRES):
+    thresholds = np.full(y.shape[1], default, dtype=float)
+    for g in range(y.shape[1]):
         truth = y[:, g] > 0.5
         if not truth.any():
             continue
@@ -191,6 +195,7 @@ def _as_probs(scores: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.as_tensor(np.nan_to_num(scores, nan=0.5)), torch.as_tensor(mask, dtype=torch.float64)
 
 
-def _check(scores: np.ndarray, modalities: list[str]) -> None:
-    if scores.ndim != 3 or scores.shape[1:] != (len(modalities), N_GENRES):
-        raise ValueError(f"expected scores of shape (n, {len(modalities)}, {N_GENRES}), got {scores.shape}")
+def _check(scores: np.ndarray, modalities: list[str], n_genres: int | None) -> None:
+    if scores.ndim != 3 or scores.shape[1] != len(modalities) or n_genres not in (None, scores.shape[2]):
+        raise ValueError(f"expected scores of shape (n, {len(modalities)}, {n_genres or 'n_genres'}), "
+                         f"got {scores.shape}")

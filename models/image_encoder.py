@@ -16,7 +16,6 @@ import torch
 from models import gradcam
 from models.backbones import Backbone, load_backbone
 from models.base import Encoder, load_torch_state, save_torch_state
-from models.genres import GENRE_INDEX
 from models.image import FEATURES_VERSION
 from models.torch_fit import FitSettings, fit_module, predict_proba
 
@@ -56,7 +55,7 @@ class ImageEncoder(Encoder):
         """One forward pass that keeps what Grad-CAM needs.
 
         Returns the features as `embed` gives them ((n, dim) float32, rounded through float16), the
-        head's (13,) logits, and per genre each image's Grad-CAM map (n, h', w') in [0, 1]: how the
+        head's (n_genres,) logits, and per genre each image's Grad-CAM map (n, h', w') in [0, 1]: how the
         CNN part of the features moves that genre's logit.
         """
         with torch.inference_mode(False), torch.enable_grad():
@@ -65,7 +64,7 @@ class ImageEncoder(Encoder):
             features = torch.cat([cnn, *extra], dim=1).half().float()
             with torch.backends.cudnn.flags(enabled=False):  # cuDNN's LSTM has no backward in eval mode
                 logits = self.head_(self.head_batch(features))[0]
-                cams = {g: gradcam.grad_cam(maps, logits[GENRE_INDEX[g]]) for g in genres}
+                cams = {g: gradcam.grad_cam(maps, logits[self.genres_.index(g)]) for g in genres}
         return features.detach(), logits.detach().float().cpu(), cams
 
     def feature_identity(self) -> dict:

@@ -1,10 +1,14 @@
-"""Metadata: XGBoost over numeric and categorical catalogue fields, one binary model per genre (as the paper).
+"""Metadata: XGBoost over a catalogue's own fields, one binary model per genre (as the paper).
 
-Numbers go in as they are (counts and money as log1p); missing ones stay NaN and XGBoost
-routes them natively. Each categorical field is one-hot over a vocabulary learned on the
+The schema (models.schema) is learned from the training rows: each field's kind comes from its
+values. Numbers go in as they are (the IMDB counts and money as log1p); missing ones stay NaN
+and XGBoost routes them natively. A category is one-hot over a vocabulary learned on the
 training set (its `max_categories` most frequent values seen at least `min_category_count`
-times) plus an "other" column; an absent value is all zeros. The vocabulary is JSON state,
-the column order is fixed by the field tuples below, so loading rebuilds the same matrix.
+times) plus an "other" column; a list (keywords, cast, ...) is multi-hot over such a vocabulary
+of its items, with "other" counting the items outside it; an absent category or list is all
+zeros. A date is two numbers: the year with its fraction, and the month. The schema and the
+vocabularies are JSON state, so loading rebuilds the same matrix; an artifact saved before
+schemas existed reads the IMDB-5000 fields (models.schema.LEGACY_SCHEMA) in their old order.
 
 With a validation set each genre's model stops early on validation log-loss and is cut to its
 best round, so the saved model is exactly the one that predicts. Models are saved in XGBoost's
@@ -12,7 +16,9 @@ own JSON format. A genre that is constant in training (no positive, or no negati
 model and scores its training prior.
 """
 
+import re
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +26,7 @@ import xgboost as xgb
 
 from models.base import Encoder, atomic_path
 from models.bundle import Bundle
-from models.genres import GENRES, N_GENRES
-
-NUMERIC = ("year", "runtime_min", "imdb_score", "facenumber_in_poster")
-LOG_SCALE = ("budget_usd", "gross_usd", "num_voted_users", "num_critic_for_reviews", "num_user_for_reviews",
-             "movie_facebook_likes", "director_facebook_likes", "actor_1_facebook_likes",
-             "actor_2_facebook_likes", "actor_3_facebook_likes")
-CATEGORICAL = ("content_rating", "language", "country")
+from models.schema import LEGACY_SCHEMA, FieldSpec, MetadataSchema, infer
 
 
 class MetadataEncoder(Encoder):
@@ -44,7 +44,7 @@ class MetadataEncoder(Encoder):
 
     # ---- input side ----------------------------------------------------------
     def load_input(self, bundle: Bundle, decode=None) -> dict:
-        return bundle.metadata.model_dump()
+        return dict(bundle.metadata)
 
     def embed(self, fields: dict) -> dict:
         return fields
@@ -52,16 +52,20 @@ class MetadataEncoder(Encoder):
     # ---- learned side -----------------------------------------------------------
     def fit_features(self, X, Y, X_val=None, Y_val=None) -> "MetadataEncoder":
         Y = np.asarray(Y)
-        self.categories_ = {f: self._vocabulary([x.get(f) for x in X]) for f in CATEGORICAL}
-        self.priors_ = [float(p) for p in Y.mean(axis=0)] if len(Y) else [0.0] * N_GENRES
+        self.schema_ = infer((f"training row {i + 1}", x) for i, x in enumerate(X))
+        self.categories_ = {spec.name: self._vocabulary(X, spec) for spec in self.schema_.fields
+                            if spec.kind in ("category", "list")}
+        self.priors_ = [float(p) for p in Y.mean(axis=0)] if len(Y) else [0.0] * len(self.genres_)
         train = xgb.DMatrix(self._matrix(X), missing=np.nan)
         val = xgb.DMatrix(self._matrix(X_val), missing=np.nan) if X_val and Y_val is not None else None
         self.boosters_: dict[str, xgb.Booster] = {}
-        for j, genre in enumerate(GENRES):
+        self.files_ = {}
+        for j, genre in enumerate(self.genres_):
             if 0 < Y[:, j].sum() < len(Y):
                 train.set_label(Y[:, j])
                 y_val = None if val is None else np.asarray(Y_val)[:, j]
                 self.boosters_[genre] = _for_prediction(self._fit_one(train, val, y_val))
+                self.files_[genre] = f"xgb-{j:03d}-{_slug(genre)}.json"
         return self
 
     def _fit_one(self, train: xgb.DMatrix, val: xgb.DMatrix | None, y_val: np.ndarray | None) -> xgb.Booster:
@@ -79,14 +83,14 @@ class MetadataEncoder(Encoder):
     def predict_features(self, X) -> np.ndarray:
         A = self._matrix(X)
         out = np.tile(np.asarray(self.priors_, dtype=np.float32), (len(X), 1))
-        for j, genre in enumerate(GENRES):
+        for j, genre in enumerate(self.genres_):
             if genre in self.boosters_ and len(X):
                 out[:, j] = self.boosters_[genre].inplace_predict(A, missing=np.nan)
         return out
 
     def explain(self, fields: dict, genres: list[str]) -> dict[str, list[dict]]:
         """Per genre, each field's contribution to that genre's log-odds, from XGBoost's own `pred_contribs`
-        (exact SHAP values of the trees; a categorical field sums its one-hot columns), largest |value| first.
+        (exact SHAP values of the trees; a field with several columns sums them), largest |value| first.
         Fields the trees never use are left out; a genre without a model (constant in training) has none."""
         matrix = xgb.DMatrix(self._matrix([fields]), missing=np.nan)
         names = self._column_fields()
@@ -103,50 +107,64 @@ class MetadataEncoder(Encoder):
             explained[genre] = [{"field": f, "value": fields.get(f), "contribution": c} for f, c in ranked]
         return explained
 
+    def _width(self, spec: FieldSpec) -> int:
+        return {"number": 1, "date": 2}.get(spec.kind) or len(self.categories_[spec.name]) + 1
+
     def _column_fields(self) -> list[str]:
         """The field behind each column of `_matrix`."""
-        return [*NUMERIC, *LOG_SCALE, *(f for f in CATEGORICAL for _ in range(len(self.categories_[f]) + 1))]
+        return [spec.name for spec in self.schema_.fields for _ in range(self._width(spec))]
 
-    def _vocabulary(self, values: list) -> list[str]:
-        counts = Counter(str(v) for v in values if v)
+    def _vocabulary(self, X: list[dict], spec: FieldSpec) -> list[str]:
+        values = (x.get(spec.name) for x in X)
+        items = (v for value in values if value for v in (value if spec.kind == "list" else [value]))
+        counts = Counter(str(v) for v in items if v)
         frequent = sorted((-c, v) for v, c in counts.items() if c >= self.min_category_count)
         return [v for _, v in frequent[: self.max_categories]]
 
     def _matrix(self, X) -> np.ndarray:
-        """(n, n_columns) float32: numeric, log1p, then one-hot + "other" per categorical field."""
-        width = len(NUMERIC) + len(LOG_SCALE) + sum(len(self.categories_[f]) + 1 for f in CATEGORICAL)
-        A = np.full((len(X), width), np.nan, dtype=np.float32)
-        for i, x in enumerate(X):
-            A[i, : len(NUMERIC)] = [_number(x.get(f)) for f in NUMERIC]
-            A[i, len(NUMERIC): len(NUMERIC) + len(LOG_SCALE)] = [np.log1p(_number(x.get(f))) for f in LOG_SCALE]
-            col = len(NUMERIC) + len(LOG_SCALE)
-            for field in CATEGORICAL:
-                values = self.categories_[field]
-                one_hot = np.zeros(len(values) + 1, dtype=np.float32)
-                value = x.get(field)
-                if value:
-                    one_hot[values.index(str(value)) if str(value) in values else -1] = 1.0
-                A[i, col: col + len(one_hot)] = one_hot
-                col += len(one_hot)
-        return A
+        """(n, n_columns) float32: each field of the schema in order, as its kind's columns."""
+        blocks = [np.zeros((len(X), 0), dtype=np.float32)]
+        for spec in self.schema_.fields:
+            values = [x.get(spec.name) for x in X]
+            if spec.kind == "number":
+                column = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+                blocks.append((np.log1p(column) if spec.log_scale else column)[:, None])
+            elif spec.kind == "date":
+                blocks.append(np.array([_date_columns(v) for v in values], dtype=np.float64).reshape(-1, 2))
+            else:
+                blocks.append(self._one_hot(values, self.categories_[spec.name], spec.kind == "list"))
+        return np.concatenate(blocks, axis=1).astype(np.float32)
+
+    @staticmethod
+    def _one_hot(values: list, vocabulary: list[str], is_list: bool) -> np.ndarray:
+        index = {v: k for k, v in enumerate(vocabulary)}
+        block = np.zeros((len(values), len(vocabulary) + 1))
+        for i, value in enumerate(values):
+            for item in (value or []) if is_list else ([value] if value else []):
+                block[i, index.get(str(item), -1)] += 1.0
+        return block
 
     # ---- persistence -------------------------------------------------------------
     def extra_state(self) -> dict:
-        return {"categories": self.categories_, "priors": self.priors_, "genres_with_model": list(self.boosters_)}
+        return {"schema": self.schema_.to_dict(), "categories": self.categories_, "priors": self.priors_,
+                "genres_with_model": list(self.boosters_), "files": self.files_}
 
     def load_state(self, state: dict) -> None:
-        self.categories_ = {f: list(state["categories"][f]) for f in CATEGORICAL}
+        self.schema_ = MetadataSchema.from_dict(state["schema"]) if "schema" in state else LEGACY_SCHEMA
+        self.categories_ = {name: list(values) for name, values in state["categories"].items()}
         self.priors_ = [float(p) for p in state["priors"]]
         self.boosters_ = {g: xgb.Booster() for g in state["genres_with_model"]}
+        # older artifacts name each genre's file after the genre alone
+        self.files_ = state.get("files") or {g: f"xgb-{g.lower()}.json" for g in self.boosters_}
 
     def save_weights(self, directory: Path) -> None:
         for genre, booster in self.boosters_.items():
-            with atomic_path(Path(directory) / _file(genre)) as tmp:
+            with atomic_path(Path(directory) / self.files_[genre]) as tmp:
                 tmp.write_bytes(booster.save_raw("json"))
 
     def load_weights(self, directory: Path) -> None:
         for genre, booster in self.boosters_.items():
-            booster.load_model(bytearray((Path(directory) / _file(genre)).read_bytes()))
+            booster.load_model(bytearray((Path(directory) / self.files_[genre]).read_bytes()))
             _for_prediction(booster)
 
 
@@ -156,9 +174,13 @@ def _for_prediction(booster: xgb.Booster) -> xgb.Booster:
     return booster
 
 
-def _number(value) -> float:
-    return np.nan if value is None else float(value)
+def _date_columns(value: str | None) -> tuple[float, float]:
+    """(year with its fraction, month) of an ISO date ("YYYY-MM-DD" or "YYYY-MM"); NaNs when absent."""
+    if value is None:
+        return np.nan, np.nan
+    day = date.fromisoformat(value if len(value) == 10 else value + "-01")
+    return day.year + (day.timetuple().tm_yday - 1) / 366, float(day.month)
 
 
-def _file(genre: str) -> str:
-    return f"xgb-{genre.lower()}.json"
+def _slug(genre: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", genre.lower()).strip("-") or "genre"

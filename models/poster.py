@@ -17,7 +17,6 @@ from torch import nn
 
 from models.bundle import Bundle
 from models.decode import Decode
-from models.genres import N_GENRES
 from models.gradcam import display_size, heatmap
 from models.image import image_stats as low_level_stats  # the parameter `image_stats` switches them on
 from models.image import load_image
@@ -26,13 +25,13 @@ from models.torch_fit import Standardise
 
 
 class PosterHead(nn.Module):
-    def __init__(self, dim: int, hidden: int, dropout: float):
+    def __init__(self, dim: int, hidden: int, dropout: float, n_genres: int):
         super().__init__()
         self.norm = Standardise(dim)
         self.mlp = nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, hidden), nn.ReLU(),
-                                 nn.Dropout(dropout), nn.Linear(hidden, N_GENRES))
+                                 nn.Dropout(dropout), nn.Linear(hidden, n_genres))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, dim) -> (batch, 13) logits
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, dim) -> (batch, n_genres) logits
         return self.mlp(self.norm(x))
 
 
@@ -77,4 +76,4 @@ class PosterEncoder(ImageEncoder):
                 "heatmaps": [{"genre": g, **heatmap(image, cams[g][0], size)} for g in genres]}
 
     def new_head(self, dim: int) -> PosterHead:
-        return PosterHead(dim, self.hidden, self.dropout)
+        return PosterHead(dim, self.hidden, self.dropout, len(self.genres_))

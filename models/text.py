@@ -21,7 +21,6 @@ from sklearn.metrics import average_precision_score
 
 from models.base import Encoder, atomic_path, check_proba
 from models.bundle import Bundle
-from models.genres import GENRE_INDEX, GENRES, N_GENRES
 from models.text_explain import leave_one_out
 
 fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence its load-time deprecation notice
@@ -46,22 +45,36 @@ def epoch_candidates(epoch: int) -> list[int]:
     return sorted({max(1, epoch // 5), max(1, epoch // 2), epoch, 2 * epoch})
 
 
+def text_of(bundle: Bundle, with_title: bool = False) -> str:
+    """The text a text model reads: the plot, after the title when `with_title` ("" when neither)."""
+    parts = [bundle.title] if with_title and bundle.title else []
+    return " ".join(parts + ([bundle.plot] if bundle.plot else []))
+
+
 class PlotWords:
-    """The input side of the word-based text models: the plot as one lowercase line of words."""
+    """The input side of the word-based text models: the plot (after the title, for a model with
+    `with_title`) as one lowercase line of words."""
 
     modality = "text"
     source = "plot"
     reads_file = False
     preprocessing_params = ()
+    with_title = False
+
+    def reads(self) -> tuple[str, ...]:
+        return ("title", "plot") if self.with_title else ("plot",)
+
+    def feature_identity(self) -> dict:
+        return {"reads": list(self.reads())} if self.with_title else {}
 
     def has_input(self, bundle: Bundle) -> bool:
-        return bool(bundle.plot and normalise_text(bundle.plot))
+        return bool(normalise_text(text_of(bundle, self.with_title)))
 
     def load_input(self, bundle: Bundle, decode=None) -> str:
-        return bundle.plot
+        return text_of(bundle, self.with_title)
 
-    def embed(self, plot: str) -> str:
-        return normalise_text(plot)
+    def embed(self, text: str) -> str:
+        return normalise_text(text)
 
 
 class TextEncoder(PlotWords, Encoder):
@@ -73,7 +86,8 @@ class TextEncoder(PlotWords, Encoder):
 
     # ---- learned side -----------------------------------------------------------
     def fit_features(self, X, Y, X_val=None, Y_val=None) -> "TextEncoder":
-        lines = [" ".join(PREFIX + GENRES[j] for j in np.flatnonzero(y)) + " " + x for x, y in zip(X, Y, strict=True)]
+        labels = self._labels()
+        lines = [" ".join(labels[j] for j in np.flatnonzero(y)) + " " + x for x, y in zip(X, Y, strict=True)]
         fd, path = tempfile.mkstemp(prefix="moviescope-fasttext-", suffix=".txt")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -103,19 +117,28 @@ class TextEncoder(PlotWords, Encoder):
         )
 
     def predict_features(self, X) -> np.ndarray:
-        """(n, 13) in canonical genre order; genres the model never saw in training score 0."""
-        out = np.zeros((len(X), N_GENRES), dtype=np.float32)
+        """(n, n_genres) in `genres_` order; genres the model never saw in training score 0."""
+        out = np.zeros((len(X), len(self.genres_)), dtype=np.float32)
         if not len(X):
             return out
+        column = {label: j for j, label in enumerate(self._labels())}
         labels, probs = self.model_.predict(list(X), k=-1, threshold=0.0)
         for row, (names, values) in enumerate(zip(labels, probs, strict=True)):
             for name, p in zip(names, values, strict=True):
-                out[row, GENRE_INDEX[name.removeprefix(PREFIX)]] = p
+                out[row, column[name]] = p
         return check_proba(out)
+
+    def _labels(self) -> list[str]:
+        """fastText's label of each genre (its tokens split at white space: spaces become underscores)."""
+        labels = [PREFIX + name.replace(" ", "_") for name in self.genres_]
+        if len(set(labels)) < len(labels):
+            raise ValueError(f"genre names that differ only by spaces and underscores: {list(self.genres_)}")
+        return labels
 
     def explain(self, plot: str, genres: list[str]) -> dict[str, list[dict]]:
         """Leave-one-out over the plot's words and bigrams (models.text_explain)."""
-        return leave_one_out(normalise_text(plot).split(), lambda texts: _logit(self.predict_features(texts)), genres)
+        return leave_one_out(normalise_text(plot).split(), lambda texts: _logit(self.predict_features(texts)), genres,
+                             self.genres_)
 
     # ---- persistence -------------------------------------------------------------
     def extra_state(self) -> dict:

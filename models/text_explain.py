@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from models.genres import GENRE_INDEX
+from models.genres import GenreSet
 
 TOP_TOKENS = 10  # per genre, the n-grams with the largest weights (either sign)
 MAX_UNITS = 400  # words and bigrams tried by leave-one-out, in order of first appearance
@@ -23,14 +23,15 @@ def ranked(tokens: Sequence[str], weights: np.ndarray, top: int = TOP_TOKENS) ->
 
 
 def leave_one_out(words: list[str], logits: Callable[[list[str]], np.ndarray], genres: list[str],
-                  top: int = TOP_TOKENS) -> dict[str, list[dict]]:
-    """`logits(texts)` gives (n, 13) log-odds; each word and bigram of `words` is weighed by removing it."""
+                  label_set: GenreSet, top: int = TOP_TOKENS) -> dict[str, list[dict]]:
+    """`logits(texts)` gives (n, len(label_set)) log-odds; each word and bigram of `words` is weighed by
+    removing it."""
     units = _units(words)
     texts = [" ".join(words)] + [" ".join(remove_unit(words, unit)) for unit in units]
     values = logits(texts)
-    weights = values[0][None] - values[1:]  # (units, 13)
+    weights = values[0][None] - values[1:]  # (units, n_genres)
     tokens = [" ".join(unit) for unit in units]
-    return {g: ranked(tokens, weights[:, GENRE_INDEX[g]], top) for g in genres}
+    return {g: ranked(tokens, weights[:, label_set.index(g)], top) for g in genres}
 
 
 def _units(words: list[str]) -> list[tuple[str, ...]]:

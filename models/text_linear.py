@@ -22,7 +22,6 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold
 
 from models.base import Encoder, atomic_path, check_proba
-from models.genres import GENRE_INDEX, N_GENRES
 from models.text import PlotWords, normalise_text
 from models.text_explain import TOP_TOKENS, ranked
 
@@ -33,9 +32,9 @@ MIN_SLOPE = 1e-3  # the calibration never reverses or flattens the learned order
 
 class LinearTextEncoder(PlotWords, Encoder):
     def __init__(self, ngram_candidates: tuple = ((1, 1), (1, 2)), min_df: int = 1, alpha: float = 1.0,
-                 C: float = 0.05, calibration_folds: int = 5, seed: int = 0):
+                 C: float = 0.05, calibration_folds: int = 5, with_title: bool = False, seed: int = 0):
         self._store(ngram_candidates=[list(r) for r in ngram_candidates], min_df=min_df, alpha=alpha, C=C,
-                    calibration_folds=calibration_folds, seed=seed)
+                    calibration_folds=calibration_folds, with_title=with_title, seed=seed)
 
     # ---- learned side
     def fit_features(self, X, Y, X_val=None, Y_val=None) -> "LinearTextEncoder":
@@ -50,15 +49,15 @@ class LinearTextEncoder(PlotWords, Encoder):
                 best = (score, vectorizer, weights, bias)
         _, self.vectorizer_, self.weights_, self.bias_ = best
         A = self.vectorizer_.transform(list(X)).tocsr()
-        self.platt_ = np.array([self._calibrate(A, Y[:, j]) for j in range(N_GENRES)])
+        self.platt_ = np.array([self._calibrate(A, Y[:, j]) for j in range(Y.shape[1])])
         return self
 
     def _fit_weights(self, X: list[str], Y: np.ndarray, ngram_range: tuple[int, int]):
         vectorizer = CountVectorizer(binary=True, ngram_range=ngram_range, min_df=self.min_df,
                                      token_pattern=TOKEN_PATTERN, dtype=np.float64)
         A = vectorizer.fit_transform(X).tocsr()
-        weights, bias = np.zeros((A.shape[1], N_GENRES)), np.zeros(N_GENRES)
-        for j in range(N_GENRES):
+        weights, bias = np.zeros((A.shape[1], Y.shape[1])), np.zeros(Y.shape[1])
+        for j in range(Y.shape[1]):
             if 0 < Y[:, j].sum() < len(Y):
                 weights[:, j], bias[j] = self._fit_genre(A, Y[:, j])
         return vectorizer, weights, bias
@@ -93,14 +92,14 @@ class LinearTextEncoder(PlotWords, Encoder):
         return slope, float(platt.intercept_[0])
 
     def decision(self, X: list[str]) -> np.ndarray:
-        """(n, 13) calibrated logits (the log-odds of each genre)."""
+        """(n, n_genres) calibrated logits (the log-odds of each genre)."""
         A = self.vectorizer_.transform(list(X))
         raw = A @ self.weights_ + self.bias_
         return raw * self.platt_[:, 0] + self.platt_[:, 1]
 
     def predict_features(self, X) -> np.ndarray:
         if not len(X):
-            return np.zeros((0, N_GENRES), dtype=np.float32)
+            return np.zeros((0, len(self.genres_)), dtype=np.float32)
         return check_proba(1.0 / (1.0 + np.exp(-self.decision(X))))
 
     def explain(self, plot: str, genres: list[str], top: int = TOP_TOKENS) -> dict[str, list[dict]]:
@@ -110,7 +109,7 @@ class LinearTextEncoder(PlotWords, Encoder):
         terms = self.vectorizer_.get_feature_names_out()[present]
         explained = {}
         for genre in genres:
-            j = GENRE_INDEX[genre]
+            j = self.genres_.index(genre)
             explained[genre] = ranked(terms, self.platt_[j, 0] * self.weights_[present, j], top)
         return explained
 

@@ -19,7 +19,6 @@ from models.backbones import BackboneError
 from models.base import Encoder, atomic_path, check_proba
 from models.bundle import Bundle
 from models.checksums import sha256_file_cached
-from models.genres import N_GENRES
 from models.text import normalise_text
 from models.text_explain import leave_one_out
 
@@ -58,9 +57,9 @@ class SentenceTextEncoder(Encoder):
     # ---- learned side
     def fit_features(self, X, Y, X_val=None, Y_val=None) -> "SentenceTextEncoder":
         E, Y = _matrix(X), np.asarray(Y)
-        self.coef_ = np.zeros((N_GENRES, E.shape[1]))
-        self.intercept_ = np.zeros(N_GENRES)
-        for j in range(N_GENRES):
+        self.coef_ = np.zeros((Y.shape[1], E.shape[1]))
+        self.intercept_ = np.zeros(Y.shape[1])
+        for j in range(Y.shape[1]):
             y = Y[:, j]
             if 0 < y.sum() < len(y):
                 model = LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed).fit(E, y)
@@ -72,7 +71,7 @@ class SentenceTextEncoder(Encoder):
 
     def predict_features(self, X) -> np.ndarray:
         if not len(X):
-            return np.zeros((0, N_GENRES), dtype=np.float32)
+            return np.zeros((0, len(self.genres_)), dtype=np.float32)
         return check_proba(1.0 / (1.0 + np.exp(-self._logits(_matrix(X)))))
 
     def _logits(self, E: np.ndarray) -> np.ndarray:
@@ -81,7 +80,8 @@ class SentenceTextEncoder(Encoder):
     def explain(self, plot: str, genres: list[str]) -> dict[str, list[dict]]:
         """Leave-one-out over the plot's words and bigrams (models.text_explain), lowercase and without
         punctuation so that each token is a word of the plot."""
-        return leave_one_out(normalise_text(plot).split(), lambda texts: self._logits(self.embed_many(texts)), genres)
+        return leave_one_out(normalise_text(plot).split(), lambda texts: self._logits(self.embed_many(texts)), genres,
+                             self.genres_)
 
     # ---- persistence
     def save_weights(self, directory: Path) -> None:

@@ -16,7 +16,6 @@ import torch
 from sklearn.metrics import average_precision_score
 from torch import nn
 
-from models.genres import N_GENRES
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ class FitSettings:
 def fit_module(module: nn.Module, X: Inputs, Y, X_val: Inputs | None = None, Y_val=None,
                settings: FitSettings = FitSettings(), device: str = "cpu",
                collate: Collate | None = None) -> nn.Module:
-    """Train `module` (a batch -> (batch, 13) logits) in place; return it in eval mode with its best weights.
+    """Train `module` (a batch -> (batch, n_genres) logits) in place; return it in eval mode with its best weights.
 
     The batch order and dropout are seeded from `settings.seed`; seed the module's construction
     yourself (torch.manual_seed before building it) for its initial weights to repeat too.
@@ -74,19 +73,19 @@ def fit_module(module: nn.Module, X: Inputs, Y, X_val: Inputs | None = None, Y_v
 
 def predict_logits(module: nn.Module, X: Inputs, device: str = "cpu", batch_size: int = 64,
                    collate: Collate | None = None) -> torch.Tensor:
-    """(n, 13) float32 logits on the CPU, computed in batches in eval mode."""
+    """(n, n_genres) float32 logits on the CPU, computed in batches in eval mode."""
     module.eval()
     chunks = []
     with torch.inference_mode():
         for start in range(0, len(X), batch_size):
             idx = torch.arange(start, min(start + batch_size, len(X)))
             chunks.append(module(_batch(X, idx, collate).to(device)).float().cpu())
-    return torch.cat(chunks) if chunks else torch.zeros((0, N_GENRES))
+    return torch.cat(chunks) if chunks else torch.zeros((0, _out_features(module)))
 
 
 def predict_proba(module: nn.Module, X: Inputs, device: str = "cpu", batch_size: int = 64,
                   collate: Collate | None = None) -> np.ndarray:
-    """(n, 13) float32 sigmoid probabilities."""
+    """(n, n_genres) float32 sigmoid probabilities."""
     return torch.sigmoid(predict_logits(module, X, device, batch_size, collate)).numpy()
 
 
@@ -112,6 +111,11 @@ class Standardise(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x.float() - self.mean) / self.std
+
+
+def _out_features(module: nn.Module) -> int:
+    """The width of the module's output: that of its last linear layer."""
+    return next(m.out_features for m in reversed(list(module.modules())) if isinstance(m, nn.Linear))
 
 
 def _batch(X: Inputs, idx: torch.Tensor, collate: Collate | None) -> torch.Tensor:

@@ -23,7 +23,6 @@ from torch import nn
 
 from models.bundle import Bundle
 from models.decode import Decode
-from models.genres import GENRE_INDEX, N_GENRES
 from models.gradcam import display_size, heatmap
 from models.image import image_stats
 from models.image_encoder import ImageEncoder
@@ -81,16 +80,16 @@ POOLINGS: dict[str, Callable[[int, "VideoEncoder"], nn.Module]] = {
 class VideoHead(nn.Module):
     """Standardise each feature, pool over time (`temporal`), then the paper's MLP."""
 
-    def __init__(self, dim: int, temporal: nn.Module, hidden: tuple[int, int], dropout: float):
+    def __init__(self, dim: int, temporal: nn.Module, hidden: tuple[int, int], dropout: float, n_genres: int):
         super().__init__()
         self.norm = Standardise(dim)
         self.temporal = temporal
         self.mlp = nn.Sequential(
             nn.Dropout(dropout), nn.Linear(temporal.width, hidden[0]), nn.ReLU(),
-            nn.Dropout(dropout), nn.Linear(hidden[0], hidden[1]), nn.ReLU(), nn.Linear(hidden[1], N_GENRES),
+            nn.Dropout(dropout), nn.Linear(hidden[0], hidden[1]), nn.ReLU(), nn.Linear(hidden[1], n_genres),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, frames, dim) -> (batch, 13) logits
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, frames, dim) -> (batch, n_genres) logits
         return self.mlp(self.temporal(self.norm(x)))
 
 
@@ -134,30 +133,30 @@ class VideoEncoder(ImageEncoder):
     def new_head(self, dim: int) -> VideoHead:
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
-        return VideoHead(dim, POOLINGS[self.pooling](dim, self), tuple(self.hidden), self.dropout)
+        return VideoHead(dim, POOLINGS[self.pooling](dim, self), tuple(self.hidden), self.dropout, len(self.genres_))
 
     def explain(self, sampled: SampledFrames, genres: list[str]) -> dict:
         """Each frame's importance per genre (the trailer's log-odds for it less those without the frame),
         and Grad-CAM heatmaps of the HEATMAP_FRAMES most important frames per genre."""
         features, logits, cams = self.explain_pass(_pixels(sampled), genres)
-        importance = logits[None] - self._without_each_frame(features)  # (n_frames, 13)
+        importance = logits[None] - self._without_each_frame(features)  # (n_frames, n_genres)
         size = display_size(sampled.source_size)
         heatmaps = []
         for genre in genres:
-            column = importance[:, GENRE_INDEX[genre]]
+            column = importance[:, self.genres_.index(genre)]
             for i in torch.argsort(column, descending=True, stable=True)[:HEATMAP_FRAMES].tolist():
                 frame = Image.fromarray(sampled.frames[i])
                 heatmaps.append({"genre": genre, "time_s": round(float(sampled.times_s[i]), 3), "frame": i,
                                  **heatmap(frame, cams[genre][i], size)})
         return {"times_s": [round(float(t), 3) for t in sampled.times_s],
-                "importance": {g: importance[:, GENRE_INDEX[g]].tolist() for g in genres},
+                "importance": {g: importance[:, self.genres_.index(g)].tolist() for g in genres},
                 "heatmaps": heatmaps}
 
     def _without_each_frame(self, features: torch.Tensor) -> torch.Tensor:
-        """(n_frames, 13): the head's logits with frame i left out, for each i (no frame left: 0, even odds)."""
+        """(n_frames, n_genres): the head's logits with frame i left out, for each i (no frame left: 0, even odds)."""
         n = len(features)
         if n == 1:
-            return torch.zeros(1, N_GENRES)
+            return torch.zeros(1, len(self.genres_))
         keep = torch.tensor([[k for k in range(n) if k != i] for i in range(n)])
         with torch.inference_mode():
             return self.head_(features[keep]).float().cpu()

@@ -11,6 +11,7 @@ import logging
 import signal
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -20,30 +21,37 @@ from fastapi.security import HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from models.bundle import Bundle, Metadata
+from models.bundle import Bundle
+from models.genres import UnknownGenreError
 from models.media import MediaError, UnsupportedMediaError
-from service.explain import GenreError, explain, parse_genres
+from models.schema import MetadataError
+from service.explain import explain, parse_genres
 from service.gate import Gatekeeper
 from service.metrics import Metrics, MetricsMiddleware
 from service.pages import add_pages
-from service.predictor import MetadataError, Predictor, check_artifact_dir, parse_metadata
+from service.predictor import BundleError, Predictor, check_artifact_dir, parse_metadata
 from service.schemas import ERROR_RESPONSES, ExplainResponse, ModelInfo, PredictResponse
 from service.settings import Settings
 from service.uploads import RejectLargeBodies, remove_stale_request_dirs, request_dir, save_upload
 
 log = logging.getLogger("moviescope.service")
-PREDICT, EXPLAIN = "/v1/predict", "/v1/explain"
-METADATA_HELP = ('catalogue metadata, a JSON object, e.g. {"year": 2012, "runtime_min": 118, '
-                 '"content_rating": "PG-13", "num_voted_users": 5000}; '
-                 "wrong types or negative counts are a 422 naming the field")
-# the form fields of /v1/predict, which /v1/explain takes too
-TrailerFile = Annotated[UploadFile, File(description="the trailer (required): MP4, MOV, MKV, WebM or AVI; "
-                                                     "its soundtrack is the audio modality")]
+PREDICT, EXPLAIN, PREDICT_ALIAS = "/v1/predict", "/v1/explain", "/predict"
+MAX_TITLE_CHARS = 500
+METADATA_HELP = ('catalogue metadata, a JSON object of the fields the model reads (GET /v1/model lists them), '
+                 'e.g. {"year": 2012, "runtime_min": 118, "content_rating": "PG-13"}; a wrong type or an '
+                 "out-of-range value is a 422 naming the field, a field the model does not know is listed "
+                 "in the answer's ignored_fields")
+# the form fields of /v1/predict, which /v1/explain takes too; each part is optional, but a bundle needs one
+# that the model reads (GET /v1/model: `reads`)
+TrailerFile = Annotated[UploadFile | None, File(description="the trailer: MP4, MOV, MKV, WebM or AVI; its "
+                                                            "soundtrack is the audio modality")]
 PosterFile = Annotated[UploadFile | None, File(description="the poster: JPEG, PNG or WebP")]
 PlotText = Annotated[str | None, Form(description="the plot summary, plain text")]
+TitleText = Annotated[str | None, Form(description="the movie's title (text models may read it)")]
 MetadataText = Annotated[str | None, Form(description=METADATA_HELP)]
 GenresText = Annotated[str | None, Form(description="comma-separated genres to explain, e.g. 'Horror,Thriller' "
-                                                    "(default: the 3 highest scores); an unknown name is a 422")]
+                                                    "(default: the 3 highest scores); an unknown name is a 422 "
+                                                    "listing the model's genres")]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,12 +65,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_routes(app, settings)
     add_pages(app, api_dependencies=[KeyInDocs])
     # the last added runs first: metrics see every answer, the gate answers before the body is read
-    app.add_middleware(RejectLargeBodies, max_bytes=settings.max_body_bytes, paths=[PREDICT, EXPLAIN])
-    app.add_middleware(Gatekeeper, state=app.state, protected_prefix="/v1/", admitted_paths=[PREDICT, EXPLAIN])
+    app.add_middleware(RejectLargeBodies, max_bytes=settings.max_body_bytes, paths=[PREDICT, EXPLAIN, PREDICT_ALIAS])
+    app.add_middleware(Gatekeeper, state=app.state, protected_prefixes=["/v1/", PREDICT_ALIAS],
+                       admitted_paths=[PREDICT, EXPLAIN, PREDICT_ALIAS])
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, routes=[r.path for r in app.routes])
     app.add_exception_handler(MediaError, _media_error)
-    app.add_exception_handler(MetadataError, _unprocessable)
-    app.add_exception_handler(GenreError, _unprocessable)
+    for unprocessable in (MetadataError, UnknownGenreError, BundleError):
+        app.add_exception_handler(unprocessable, _unprocessable)
     app.add_exception_handler(Exception, _unexpected_error)
     return app
 
@@ -135,46 +144,64 @@ def _add_routes(app: FastAPI, settings: Settings) -> None:
     async def model_info(predictor: ReadyPredictor) -> ModelInfo:
         return ModelInfo.from_artifacts(predictor.artifacts)
 
-    @app.post(PREDICT, response_model=PredictResponse, dependencies=[KeyInDocs], tags=["model"],
-              max_body_size=settings.max_body_bytes, responses=ERROR_RESPONSES)
-    async def predict(request: Request, predictor: ReadyPredictor, trailer: TrailerFile, poster: PosterFile = None,
-                      plot: PlotText = None, metadata: MetadataText = None) -> dict:
-        """Genre scores for one trailer bundle; absent parts are left out of the fusion."""
-        return await _answer(request, settings, predictor.predict, trailer, poster, plot, metadata)
+    async def predict(request: Request, predictor: ReadyPredictor, trailer: TrailerFile = None,
+                      poster: PosterFile = None, plot: PlotText = None, title: TitleText = None,
+                      metadata: MetadataText = None) -> dict:
+        """Genre scores for one bundle (any of trailer, poster, plot, title, metadata); absent parts are left
+        out of the fusion."""
+        form = Form_(trailer, poster, plot, title, metadata)
+        return await _answer(request, settings, predictor, predictor.predict, form)
+
+    for path, summary in ((PREDICT, None), (PREDICT_ALIAS, f"Predict (the same as {PREDICT})")):
+        app.post(path, response_model=PredictResponse, dependencies=[KeyInDocs], tags=["model"], summary=summary,
+                 max_body_size=settings.max_body_bytes, responses=ERROR_RESPONSES)(predict)
 
     @app.post(EXPLAIN, response_model=ExplainResponse, response_model_exclude_unset=True, dependencies=[KeyInDocs],
               tags=["model"], max_body_size=settings.max_body_bytes, responses=ERROR_RESPONSES)
-    async def explain_genres(request: Request, predictor: ReadyPredictor, trailer: TrailerFile,
-                             poster: PosterFile = None, plot: PlotText = None, metadata: MetadataText = None,
-                             genres: GenresText = None) -> dict:
+    async def explain_genres(request: Request, predictor: ReadyPredictor, trailer: TrailerFile = None,
+                             poster: PosterFile = None, plot: PlotText = None, title: TitleText = None,
+                             metadata: MetadataText = None, genres: GenresText = None) -> dict:
         """Everything /v1/predict answers, plus why: each modality's share of the fused score, Grad-CAM
         heatmaps of key frames and of the poster, the plot's words, the metadata fields and the stretches
         of the soundtrack that push each explained genre."""
-        chosen = parse_genres(genres)
-        return await _answer(request, settings, lambda bundle: explain(predictor, bundle, chosen),
-                             trailer, poster, plot, metadata)
+        chosen = parse_genres(predictor, genres)
+        form = Form_(trailer, poster, plot, title, metadata)
+        return await _answer(request, settings, predictor, lambda bundle: explain(predictor, bundle, chosen), form)
 
 
-async def _answer(request: Request, settings: Settings, run: Callable[[Bundle], dict], trailer: UploadFile,
-                  poster: UploadFile | None, plot: str | None, metadata: str | None) -> dict:
+@dataclass(frozen=True)
+class Form_:
+    """The bundle's form fields as received."""
+
+    trailer: UploadFile | None
+    poster: UploadFile | None
+    plot: str | None
+    title: str | None
+    metadata: str | None
+
+
+async def _answer(request: Request, settings: Settings, predictor: Predictor, run: Callable[[Bundle], dict],
+                  form: Form_) -> dict:
     """Check the form's text fields, stage the files, then `run` on the bundle in a worker thread."""
-    parsed = parse_metadata(metadata)
-    if plot is not None and len(plot) > settings.max_plot_chars:
-        raise HTTPException(422, f"plot: longer than {settings.max_plot_chars} characters")
+    metadata = parse_metadata(form.metadata)
+    predictor.read_metadata(metadata)  # a bad field is a 422 before the files are staged
+    for name, value, limit in (("plot", form.plot, settings.max_plot_chars), ("title", form.title, MAX_TITLE_CHARS)):
+        if value is not None and len(value) > limit:
+            raise HTTPException(422, f"{name}: longer than {limit} characters")
     async with request_dir(settings.tmp_dir) as work:
-        bundle = await _stage_bundle(settings, work, trailer, poster, plot, parsed)
+        bundle = await _stage_bundle(settings, work, form, metadata)
         result = await run_in_threadpool(run, bundle)
     request.app.state.metrics.observe_timings(result["timings_ms"])
     return result
 
 
-async def _stage_bundle(settings: Settings, work: Path, trailer: UploadFile, poster: UploadFile | None,
-                        plot: str | None, metadata: Metadata | None) -> Bundle:
-    trailer_path = await save_upload(trailer, work, "trailer", settings.max_trailer_mb)
-    poster_path = None
-    if poster is not None and poster.filename:  # a form's empty file input sends no filename
-        poster_path = await save_upload(poster, work, "poster", settings.max_poster_mb)
-    return Bundle(id="request", trailer=trailer_path, poster=poster_path, plot=plot or None,
+async def _stage_bundle(settings: Settings, work: Path, form: Form_, metadata: dict | None) -> Bundle:
+    paths = {}
+    for name, upload, limit in (("trailer", form.trailer, settings.max_trailer_mb),
+                                ("poster", form.poster, settings.max_poster_mb)):
+        if upload is not None and upload.filename:  # a form's empty file input sends no filename
+            paths[name] = await save_upload(upload, work, name, limit)
+    return Bundle(id="request", **paths, plot=form.plot or None, title=(form.title or "").strip() or None,
                   metadata=metadata)
 
 

@@ -1,11 +1,12 @@
 """Many bundles at once, each answered exactly as `POST /v1/predict` answers it alone.
 
-The same steps as `Predictor.predict` (and its methods): decode each movie's media, embed and
-score each present modality, fuse, threshold. What changes is only the grouping: the movies of a
+The same steps as `Predictor.predict` (and its methods): admit each movie (its metadata against
+the model's schema), decode its media, embed and score each present modality, fuse, threshold. What changes is only the grouping: the movies of a
 batch are decoded side by side (their ffmpeg children run at once), and each modality's encoder
 sees the whole batch, so the video CNN runs once over the frames of all its movies.
 
-A movie whose media cannot be used (a corrupt trailer, ...) gets `{"error": ...}`; the others go on.
+A movie that cannot be scored (a corrupt trailer, metadata of the wrong kind, nothing the model
+reads, ...) gets `{"error": ...}`; the others go on.
 `timings_ms` hold each movie's own decode time and its share of the batch's stage times.
 """
 
@@ -21,36 +22,42 @@ from models.base import check_proba
 from models.bundle import Bundle
 from models.device import COMPUTE
 from models.media import MediaError
-from service.predictor import Predictor
+from models.schema import MetadataError
+from service.predictor import BundleError, Predictor, Scored
 
 
 class BatchPredictor(Predictor):
     def predict_many(self, bundles: list[Bundle]) -> list[dict]:
         """Each bundle's answer (or {"error": message}), in order."""
         with ThreadPoolExecutor(max(1, len(bundles)), thread_name_prefix="decode") as pool:
-            decoded = list(pool.map(self._decode_or_error, bundles))
-        good = [i for i, d in enumerate(decoded) if not isinstance(d, Exception)]
-        answers: list[dict] = [{"error": str(d)} if isinstance(d, Exception) else {} for d in decoded]
-        timings = [{"decode": decoded[i][1]} for i in good]
+            prepared = list(pool.map(self._prepare_or_error, bundles))
+        good = [i for i, p in enumerate(prepared) if not isinstance(p, Exception)]
+        answers: list[dict] = [{"error": str(p)} if isinstance(p, Exception) else {} for p in prepared]
+        timings = [{"decode": prepared[i][2]} for i in good]
+        admitted = [prepared[i][0] for i in good]
         with COMPUTE, torch.inference_mode():
-            scores = self._score_many([bundles[i] for i in good], [decoded[i][0] for i in good], timings)
+            scores = self._score_many([a[0] for a in admitted], [prepared[i][1] for i in good], timings)
             for k, i in enumerate(good):
                 start = time.perf_counter()
                 fused = self._fuse(scores[k])
                 timings[k]["fusion"] = (time.perf_counter() - start) * 1000
                 timings[k]["total"] = sum(timings[k].values())
-                answers[i] = self._response(fused, scores[k], timings[k])
+                bundle, ignored_fields, ignored_parts = admitted[k]
+                scored = Scored(bundle, prepared[i][1], scores[k], fused, ignored_fields, ignored_parts)
+                answers[i] = self.response(scored, timings[k])
         return answers
 
-    def _decode_or_error(self, bundle: Bundle) -> tuple[dict[str, Any], float] | Exception:
+    def _prepare_or_error(self, bundle: Bundle) -> tuple[tuple, dict[str, Any], float] | Exception:
+        """(the admitted bundle with what was set aside, its decoded media, the decode time in ms), or the error."""
         start = time.perf_counter()
         try:
-            return self._decode_media(bundle), (time.perf_counter() - start) * 1000
-        except (MediaError, OSError) as err:  # a corrupt trailer, a file gone since the listing
+            admitted = self.admit(bundle)
+            return admitted, self._decode_media(admitted[0]), (time.perf_counter() - start) * 1000
+        except (MediaError, MetadataError, BundleError, OSError) as err:  # a corrupt trailer, a file gone, ...
             return err
 
     def _score_many(self, bundles: list[Bundle], decoded: list[dict], timings: list[dict]) -> list[dict]:
-        """Each movie's {modality: (13,) scores}; its timings get each stage's time per movie in it."""
+        """Each movie's {modality: (n_genres,) scores}; its timings get each stage's time per movie in it."""
         scores: list[dict[str, np.ndarray]] = [{} for _ in bundles]
         for modality, encoder in self.artifacts.encoders.items():
             if encoder.reads_file:
@@ -64,7 +71,7 @@ class BatchPredictor(Predictor):
                     for i in present]
             for i, features in zip(present, encoder.embed_many(raws), strict=True):
                 if features is not None:  # each head sees one movie, as in `predict`: the same float rounding
-                    scores[i][modality] = check_proba(encoder.predict_features([features]))[0]
+                    scores[i][modality] = check_proba(encoder.predict_features([features]), len(encoder.genres_))[0]
             share = (time.perf_counter() - start) * 1000 / len(present)
             for i in present:
                 timings[i][modality] = share

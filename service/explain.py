@@ -16,42 +16,35 @@ import numpy as np
 
 from models.base import Encoder, write_bytes_atomic
 from models.bundle import Bundle
-from models.genres import GENRES
+from models.genres import UnknownGenreError
 from service.predictor import Predictor, _timed, cli_bundle
 
 DEFAULT_TOP = 3  # without `genres`, the genres with the highest fused scores are explained
 
 
-class GenreError(ValueError):
-    """A `genres` list naming something that is not one of the 13 genres."""
-
-
-def parse_genres(text: str | None) -> list[str] | None:
-    """Comma-separated genre names (any case) -> canonical names in the order given; None when empty."""
-    names = [name.strip() for name in (text or "").split(",") if name.strip()]
-    if not names:
-        return None
-    canonical = {g.lower(): g for g in GENRES}
-    unknown = [name for name in names if name.lower() not in canonical]
-    if unknown:
-        raise GenreError(f"genres: unknown genre {', '.join(map(repr, unknown))}; "
-                         f"the genres are {', '.join(GENRES)}")
-    return list(dict.fromkeys(canonical[name.lower()] for name in names))
+def parse_genres(predictor: Predictor, text: str | None) -> list[str] | None:
+    """Comma-separated names of the model's genres (any case), in the order given; None when empty.
+    UnknownGenreError (a 422) names the model's genres."""
+    try:
+        return predictor.artifacts.genres.parse(text)
+    except UnknownGenreError as err:
+        raise UnknownGenreError(f"genres: {err}") from None
 
 
 def explain(predictor: Predictor, bundle: Bundle, genres: list[str] | None = None) -> dict:
     """Everything `Predictor.predict` answers, plus `explanation` for `genres` (default: the top 3)."""
     timings: dict[str, float] = {}
+    label_set = predictor.artifacts.genres
     with _timed(timings, "total"):
-        decoded, scores, fused = predictor.scored(bundle, timings)
-        chosen = genres or [GENRES[j] for j in np.argsort(-fused, kind="stable")[:DEFAULT_TOP]]
-        explanation = {"genres": chosen, "fusion": predictor.artifacts.fusion.explain(scores, chosen)}
+        scored = predictor.scored(bundle, timings)
+        chosen = genres or [label_set[j] for j in np.argsort(-scored.fused, kind="stable")[:DEFAULT_TOP]]
+        explanation = {"genres": chosen, "fusion": predictor.artifacts.fusion.explain(scored.scores, chosen)}
         for modality, encoder in predictor.artifacts.encoders.items():
-            if modality in scores and type(encoder).explain is not Encoder.explain:  # else: no part for it
+            if modality in scored.scores and type(encoder).explain is not Encoder.explain:  # else: no part for it
                 with _timed(timings, f"explain_{modality}"):
-                    raw = decoded[modality] if modality in decoded else encoder.load_input(bundle)
+                    raw = scored.decoded.get(modality) if encoder.reads_file else encoder.load_input(scored.bundle)
                     explanation[modality] = encoder.explain(raw, chosen)
-    return {**predictor._response(fused, scores, timings), "explanation": explanation}
+    return {**predictor.response(scored, timings), "explanation": explanation}
 
 
 def explain_cli(args) -> None:
@@ -59,12 +52,11 @@ def explain_cli(args) -> None:
     (named in the JSON by `overlay_file` and `mask_file` instead of the base64 strings)."""
     from models.device import resolve_device
 
-    genres = parse_genres(args.genres)
     bundle = cli_bundle(args)
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"--out: {args.out} exists and is not a directory")
     predictor = Predictor.from_dir(args.artifacts, device=resolve_device(args.device), warm_up=False)
-    result = explain(predictor, bundle, genres)
+    result = explain(predictor, bundle, parse_genres(predictor, args.genres))
     args.out.mkdir(parents=True, exist_ok=True)
     write_images(result["explanation"], args.out)
     text = json.dumps(result, indent=2)

@@ -27,14 +27,14 @@ BUSY_RETRY_AFTER_S = "2"
 
 
 class Gatekeeper:
-    def __init__(self, app: ASGIApp, state: State, protected_prefix: str, admitted_paths: Iterable[str]):
+    def __init__(self, app: ASGIApp, state: State, protected_prefixes: Iterable[str], admitted_paths: Iterable[str]):
         self.app = app
         self.state = state  # the app's: settings, predictor (None while loading), busy, metrics
-        self.protected_prefix = protected_prefix
+        self.protected_prefixes = tuple(protected_prefixes)
         self.admitted_paths = frozenset(admitted_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.protected_prefix):
+        if scope["type"] != "http" or not scope["path"].startswith(self.protected_prefixes):
             await self.app(scope, receive, send)
             return
         refusal = self._refusal(Headers(scope=scope), admitting=scope["path"] in self.admitted_paths)

@@ -1,47 +1,71 @@
 """One bundle in, genres out: the code path shared by `POST /v1/predict` and `moviescope predict`.
 
-    decode the media files the encoders read, side by side (each file probed once)
+    admit: metadata checked against the model's schema (unknown fields set aside, named in the
+           answer), and at least one part the model reads
+    -> decode the media files the encoders read, side by side (each file probed once)
     -> per present modality: embed + the encoder's genre scores
     -> learned fusion over the present modalities (NaN marks the absent) -> per-genre thresholds
 
-Media problems propagate as `models.media.MediaError`s; the app maps them to 415 / 422.
+Media problems propagate as `models.media.MediaError`s, bad metadata as `MetadataError` and a bundle
+with nothing the model reads as `BundleError`; the app maps them to 415 / 422.
 """
 
+import dataclasses
 import json
 import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
-from pydantic import ValidationError
 
 from models.artifacts import MANIFEST, ArtifactError, Artifacts, load_artifacts
 from models.base import check_proba
-from models.bundle import Bundle, Metadata
+from models.bundle import Bundle
 from models.decode import Decode
-from models.genres import GENRES, N_GENRES, as_genre_dict
 from models.image import DEFAULT_MAX_PIXELS
 from models.media import DEFAULT_LIMITS, MediaLimits
-from models.validation import describe
+from models.schema import MetadataError, MetadataSchema
+
+MAX_METADATA_DEPTH = 4  # a JSON object of fields: deeper nesting is a mistake (or an attack on the parser)
 
 
-class MetadataError(ValueError):
-    """Metadata that is not a JSON object of the expected fields; the message names each bad field."""
+class BundleError(ValueError):
+    """A bundle with no part the model reads."""
 
 
-def parse_metadata(text: str | None) -> Metadata | None:
+def parse_metadata(text: str | None) -> dict | None:
+    """The metadata form field or flag (JSON text) as a dict of fields; checking them is the model's job."""
     if text is None or not text.strip():
         return None
     try:
-        return Metadata.model_validate_json(text)
-    except ValidationError as err:
-        raise MetadataError(describe(err, prefix="metadata")) from None
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise MetadataError(f"metadata: not valid JSON ({err.msg} at column {err.colno})") from None
+    except RecursionError:
+        raise MetadataError("metadata: not valid JSON (nested too deeply)") from None
+    if not isinstance(value, dict):
+        raise MetadataError(f"metadata: expected a JSON object of catalogue fields, got {type(value).__name__}")
+    return value
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What every answer is built from: the admitted bundle, its decoded inputs, each present modality's
+    scores, the fused scores, and what the model set aside (unknown metadata fields, parts it does not read)."""
+
+    bundle: Bundle
+    decoded: dict[str, Any]
+    scores: dict[str, np.ndarray]
+    fused: np.ndarray
+    ignored_fields: list[str]
+    ignored_parts: list[str]
 
 
 def check_artifact_dir(root: Path) -> None:
@@ -70,23 +94,47 @@ class Predictor:
         """One prediction on a generated bundle, so the first request pays for nothing: it loads
         the CNN backbones and pays the first-call costs (librosa's JIT compilation, xgboost, ...)."""
         with tempfile.TemporaryDirectory(prefix="moviescope-warmup-") as tmp:
-            self.predict(_sample_bundle(Path(tmp)))
+            self.predict(_sample_bundle(Path(tmp), self.artifacts.metadata_schema))
 
     def predict(self, bundle: Bundle) -> dict:
         timings: dict[str, float] = {}
         with _timed(timings, "total"):
-            _, scores, fused = self.scored(bundle, timings)
-        return self._response(fused, scores, timings)
+            scored = self.scored(bundle, timings)
+        return self.response(scored, timings)
 
-    def scored(self, bundle: Bundle, timings: dict[str, float]) -> tuple[dict[str, Any], dict[str, np.ndarray], np.ndarray]:
-        """(decoded inputs, each present modality's scores, fused scores): the steps every answer takes."""
+    def scored(self, bundle: Bundle, timings: dict[str, float]) -> Scored:
+        """The steps every answer takes: admit, decode, score each present modality, fuse."""
+        bundle, ignored_fields, ignored_parts = self.admit(bundle)
         with torch.inference_mode():
             with _timed(timings, "decode"):
                 decoded = self._decode_media(bundle)
             scores = self._score(bundle, decoded, timings)
             with _timed(timings, "fusion"):
                 fused = self._fuse(scores)
-        return decoded, scores, fused
+        return Scored(bundle, decoded, scores, fused, ignored_fields, ignored_parts)
+
+    def admit(self, bundle: Bundle) -> tuple[Bundle, list[str], list[str]]:
+        """(the bundle with its metadata checked against the model's schema, the metadata fields the model does
+        not know, the parts it does not read); MetadataError naming bad fields, BundleError when nothing is left."""
+        metadata, ignored_fields = self.read_metadata(bundle.metadata)
+        bundle = dataclasses.replace(bundle, metadata=metadata)
+        reads = self.artifacts.reads()
+        present = bundle.present()
+        if not set(present) & set(reads):
+            sent = f"it has {', '.join(present)}" if present else "it is empty"
+            raise BundleError(f"nothing to score: this model reads {_listed(reads)}; {sent}")
+        return bundle, ignored_fields, [part for part in present if part not in reads]
+
+    def read_metadata(self, raw: dict | None) -> tuple[dict | None, list[str]]:
+        """(the fields the model reads, checked; None when none is given) and the names of the others."""
+        if raw is None:
+            return None, []
+        schema = self.artifacts.metadata_schema
+        if schema is None:  # this model reads no metadata
+            return None, list(raw)
+        values, ignored = schema.validate(raw)
+        values = {name: value for name, value in values.items() if value is not None}
+        return values or None, ignored
 
     def _decode_media(self, bundle: Bundle) -> dict[str, Any]:
         """Decoded inputs of the modalities that read a file; a trailer without a soundtrack has no audio.
@@ -102,7 +150,7 @@ class Predictor:
         return {modality: raw for modality, raw in decoded.items() if raw is not None}
 
     def _score(self, bundle: Bundle, decoded: dict[str, Any], timings: dict) -> dict[str, np.ndarray]:
-        """Each present modality's (13,) scores."""
+        """Each present modality's (n_genres,) scores."""
         scores = {}
         for modality, encoder in self.artifacts.encoders.items():
             present = modality in decoded if encoder.reads_file else encoder.has_input(bundle)
@@ -112,34 +160,39 @@ class Predictor:
                 raw = decoded[modality] if modality in decoded else encoder.load_input(bundle)
                 features = encoder.embed(raw)
                 if features is not None:
-                    scores[modality] = check_proba(encoder.predict_features([features]))[0]
+                    scores[modality] = check_proba(encoder.predict_features([features]), len(encoder.genres_))[0]
         return scores
 
     def _fuse(self, scores: dict[str, np.ndarray]) -> np.ndarray:
         fusion = self.artifacts.fusion
-        stacked = np.full((1, len(fusion.modalities), N_GENRES), np.nan)
+        stacked = np.full((1, len(fusion.modalities), len(fusion.genres)), np.nan)
         for k, modality in enumerate(fusion.modalities):
             if modality in scores:
                 stacked[0, k] = scores[modality]
         return fusion.predict(stacked)[0]
 
-    def _response(self, fused: np.ndarray, scores: dict[str, np.ndarray], timings: dict) -> dict:
+    def response(self, scored: Scored, timings: dict) -> dict:
+        """The answer's JSON (as /v1/predict gives it)."""
+        label_set, scores = self.artifacts.genres, scored.scores
         genres = [{"genre": g, "score": float(s), "predicted": bool(s >= t)}
-                  for g, s, t in zip(GENRES, fused, self.artifacts.thresholds, strict=True)]
+                  for g, s, t in zip(label_set, scored.fused, self.artifacts.thresholds, strict=True)]
         genres.sort(key=lambda item: -item["score"])
         modalities = list(self.artifacts.fusion.modalities)
         return {
             "model_version": self.artifacts.version,
             "genres": genres,
-            "modalities": {m: as_genre_dict(scores[m]) for m in modalities if m in scores},
+            "modalities": {m: label_set.as_dict(scores[m]) for m in modalities if m in scores},
             "used_modalities": [m for m in modalities if m in scores],
             "missing_modalities": [m for m in modalities if m not in scores],
+            "ignored_fields": scored.ignored_fields,
+            "ignored_parts": scored.ignored_parts,
             "timings_ms": {k: round(v, 2) for k, v in timings.items()},
         }
 
 
-def _sample_bundle(directory: Path) -> Bundle:
-    """A one-second clip with a soundtrack (ffmpeg's test sources, built-in codecs), a poster, a plot."""
+def _sample_bundle(directory: Path, schema: MetadataSchema | None) -> Bundle:
+    """A one-second clip with a soundtrack (ffmpeg's test sources, built-in codecs), a poster, a plot, a title
+    and a value for each metadata field the model reads."""
     trailer, poster = directory / "sample.mp4", directory / "sample.png"
     sources = ["-f", "lavfi", "-i", "testsrc2=size=64x64:rate=10", "-f", "lavfi", "-i", "sine=frequency=440"]
     codecs = ["-c:v", "mpeg4", "-c:a", "aac"]
@@ -147,7 +200,18 @@ def _sample_bundle(directory: Path) -> Bundle:
                    check=True, capture_output=True, timeout=60)
     Image.new("RGB", (32, 48), (120, 40, 40)).save(poster)
     return Bundle(id="sample", trailer=trailer, poster=poster, plot="A quiet town keeps a secret.",
-                  metadata=Metadata(year=2000, runtime_min=100))
+                  title="The Sample", metadata=_sample_metadata(schema))
+
+
+def _sample_metadata(schema: MetadataSchema | None) -> dict:
+    samples = {"number": None, "category": "sample", "list": ["sample"], "date": "2000-01-01"}
+    fields = schema.fields if schema else ()
+    return {spec.name: (spec.minimum or 0) if spec.kind == "number" else samples[spec.kind] for spec in fields}
+
+
+def _listed(names: list[str]) -> str:
+    """'a, b or c'."""
+    return " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 
 @contextmanager
@@ -171,7 +235,7 @@ def predict_cli(args) -> None:
 def cli_bundle(args) -> Bundle:
     """The bundle that `moviescope predict`'s flags describe."""
     return Bundle(id="cli", trailer=args.trailer, poster=args.poster, plot=_argument_text(args.plot, "--plot"),
-                  metadata=parse_metadata(_argument_text(args.metadata, "--metadata")))
+                  title=args.title, metadata=parse_metadata(_argument_text(args.metadata, "--metadata")))
 
 
 def _argument_text(value: str | None, flag: str) -> str | None:

@@ -5,7 +5,6 @@ import json
 from pydantic import BaseModel, Field
 
 from models.artifacts import FUSION, Artifacts
-from models.genres import GENRES
 
 
 class GenreScore(BaseModel):
@@ -16,10 +15,14 @@ class GenreScore(BaseModel):
 
 class PredictResponse(BaseModel):
     model_version: str
-    genres: list[GenreScore] = Field(description="all 13 genres, highest score first")
+    genres: list[GenreScore] = Field(description="every genre of the model (GET /v1/model), highest score first")
     modalities: dict[str, dict[str, float]] = Field(description="each present modality's own genre scores")
     used_modalities: list[str]
     missing_modalities: list[str] = Field(description="absent parts; a trailer without sound has no audio")
+    ignored_fields: list[str] = Field(default_factory=list, description=(
+        "metadata fields the model does not know (GET /v1/model lists those it reads): left out, not an error"))
+    ignored_parts: list[str] = Field(default_factory=list, description=(
+        "parts of the bundle the model does not read (e.g. a trailer sent to a model of titles and metadata)"))
     timings_ms: dict[str, float] = Field(description="decode, each used modality, fusion and total")
 
 
@@ -101,9 +104,26 @@ class ErrorResponse(BaseModel):
     detail: str | list[dict] = Field(description="what is wrong (a list of problems for a malformed form)")
 
 
+class MetadataField(BaseModel):
+    name: str
+    kind: str = Field(description="number, category (a string), list (of strings) or date (YYYY-MM-DD)")
+    minimum: float | None = None
+    maximum: float | None = None
+    integer: bool = False
+    max_length: int = Field(description="of a string, or of each item of a list")
+    max_items: int = Field(description="of a list")
+
+
 class ModelInfo(BaseModel):
     model_version: str
-    genres: list[str]
+    genres: list[str] = Field(description="the model's genres, in its order")
+    reads: list[str] = Field(default_factory=list, description=(
+        "the bundle parts the model reads (trailer, poster, plot, title, metadata); a bundle needs one of them"))
+    metadata_fields: list[MetadataField] = Field(default_factory=list, description=(
+        "the catalogue fields the metadata model reads; others are listed in an answer's ignored_fields"))
+    left_out_genres: dict[str, int] = Field(default_factory=dict, description=(
+        "genres of the training data the model does not score (too few training movies: their count)"))
+    data: dict = Field(default_factory=dict, description="what the model was trained on (name, size, licences)")
     thresholds: dict[str, float]
     threshold_objective: str | None = None
     serving_models: dict[str, str] = Field(description="modality -> the trained model serving it")
@@ -120,8 +140,12 @@ class ModelInfo(BaseModel):
     def from_artifacts(cls, artifacts: Artifacts) -> "ModelInfo":
         fusion = json.loads((artifacts.root / FUSION).read_text())
         manifest = artifacts.manifest
+        schema = artifacts.metadata_schema
         return cls(
-            model_version=artifacts.version, genres=list(GENRES), thresholds=fusion["thresholds"],
+            model_version=artifacts.version, genres=list(artifacts.genres), reads=artifacts.reads(),
+            metadata_fields=[MetadataField(**field.__dict__) for field in schema.fields] if schema else [],
+            left_out_genres=manifest.get("left_out_genres") or {}, data=manifest.get("data", {}),
+            thresholds=fusion["thresholds"],
             threshold_objective=fusion.get("threshold_objective"), serving_models=fusion["serving_models"],
             fusion_weights=fusion["learned"]["weights"], contributions=fusion["contributions"],
             evaluation=manifest.get("evaluation", {}), profile=manifest.get("profile"),
@@ -135,7 +159,7 @@ ERRORS = {
     413: "an upload is larger than its limit",
     415: "not an accepted video (MP4, MOV, MKV, WebM, AVI) or image (JPEG, PNG, WebP)",
     422: ("a corrupt, truncated or out-of-limits file, invalid metadata (the message names the field), "
-          "or, for /v1/explain, an unknown genre in `genres`"),
+          "a bundle with no part the model reads, or, for /v1/explain, an unknown genre in `genres`"),
     503: "models still loading, or too many requests in flight (see Retry-After)",
 }
 ERROR_RESPONSES = {status: {"model": ErrorResponse, "description": text} for status, text in ERRORS.items()}

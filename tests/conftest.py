@@ -75,7 +75,7 @@ def tiny_dataset(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_config(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("config") / "tiny.json"
-    path.write_text(json.dumps({"models": TINY_MODELS}))
+    path.write_text(json.dumps({"models": TINY_MODELS, "min_genre_positives": 0}))  # keep all 13 genres
     return path
 
 

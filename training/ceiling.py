@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from models.encoders import modalities
-from models.genres import GENRE_INDEX, N_GENRES
+from models.genres import GenreSet
 from training.dataset import Movie
 
 PLANTED_FILE = "planted.jsonl"
@@ -29,26 +29,28 @@ def load_planted(root: Path) -> dict[str, dict] | None:
     return {str(row["id"]): row["planted"] for row in rows}
 
 
-def ceiling_rows(movies: list[Movie], planted: dict[str, dict], prior: np.ndarray):
-    """[(row name, modalities, (n, 13) oracle scores, coverage)]: one row per modality, then all of them."""
+def ceiling_rows(movies: list[Movie], planted: dict[str, dict], prior: np.ndarray, genres: GenreSet):
+    """[(row name, modalities, (n, n_genres) oracle scores, coverage)]: one row per modality, then all of them.
+    Planted genres outside `genres` (left out by training) are not scored."""
     known = [planted.get(m.bundle.id) for m in movies]
     if any(p is None for p in known):
         return []  # planted.jsonl does not describe these movies (an edited dataset): no ceiling
     planted_in = [m for m in modalities() if any(m in plan for plan in known)]  # what the generator plants
     rows = [(f"{m} (ceiling)", [m]) for m in planted_in] + [("all (ceiling)", planted_in)]
-    return [(name, mods, *_oracle(known, mods, prior)) for name, mods in rows]
+    return [(name, mods, *_oracle(known, mods, prior, genres)) for name, mods in rows]
 
 
-def _oracle(known: list[dict], modalities: list[str], prior: np.ndarray) -> tuple[np.ndarray, int]:
-    scores = np.zeros((len(known), N_GENRES))
+def _oracle(known: list[dict], modalities: list[str], prior: np.ndarray, genres: GenreSet) -> tuple[np.ndarray, int]:
+    scores = np.zeros((len(known), len(genres)))
     covered = np.zeros(len(known), dtype=bool)
     for i, plan in enumerate(known):
         for modality in modalities:
-            genres = plan.get(modality)
-            if genres is None:
+            planted_genres = plan.get(modality)
+            if planted_genres is None:
                 continue
             covered[i] = True
-            for genre in genres:
-                scores[i, GENRE_INDEX[genre]] += 1
+            for genre in planted_genres:
+                if genre in genres:
+                    scores[i, genres.index(genre)] += 1
     scores[~covered] = prior
     return scores, int(covered.sum())

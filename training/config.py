@@ -4,7 +4,9 @@ Two profiles. `cpu` (default) uses each encoder's own defaults, sized for 2 CPU 
 (ImageNet EfficientNet-Lite0 frame and poster features, 16 frames, ...). `paper` follows the
 paper's settings (VGG16 fc7 at 224 px, many frames, VGG16 posters, 128 mel bins, 30 s clips)
 and suits a GPU. A JSON file given with --config overrides either, per model: {"profile": "cpu",
-"seed": 0, "models": {"video": {"params": {"n_frames": 32}}, "audio": null}} (null drops a model).
+"seed": 0, "min_genre_positives": 5, "models": {"video": {"params": {"n_frames": 32}}, "audio": null}}
+(null drops a model). A model whose input no training movie has (no trailers in a catalogue of
+metadata and titles, say) is not trained; the report says so.
 """
 
 import inspect
@@ -34,6 +36,7 @@ _CPU_MODELS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "audio": ("audio", "audio", {}),
     "poster": ("poster", "poster", {}),
     "text": ("text", "text_linear", {}),
+    "text_title": ("text", "text_linear", {"with_title": True}),
     "text_fasttext": ("text", "text", {}),
     "text_minilm": ("text", "text_minilm", {}),
     "metadata": ("metadata", "metadata", {}),
@@ -72,10 +75,15 @@ class ModelSpec(BaseModel):
         return self
 
 
+# a genre with fewer training movies is left out of the label set (named in the log and the report)
+MIN_GENRE_POSITIVES = 5
+
+
 class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     profile: str = "cpu"
     seed: int = 0
+    min_genre_positives: int = Field(default=MIN_GENRE_POSITIVES, ge=0)
     models: dict[str, ModelSpec]
 
     def build(self, name: str):
@@ -109,6 +117,7 @@ class ConfigFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     profile: str | None = None
     seed: int = 0
+    min_genre_positives: int = Field(default=MIN_GENRE_POSITIVES, ge=0)
     models: dict[str, ModelOverride | None] = Field(default_factory=dict)
 
 
@@ -132,7 +141,8 @@ def load_config(path: Path | None = None, profile: str | None = None) -> TrainCo
                         "encoder": spec.encoder or (base["encoder"] if same_modality else None),
                         "params": {**base["params"], **spec.params}}
     try:
-        config = TrainConfig(profile=chosen, seed=overrides.seed, models=models)
+        config = TrainConfig(profile=chosen, seed=overrides.seed, min_genre_positives=overrides.min_genre_positives,
+                             models=models)
     except ValidationError as err:
         raise ValueError(f"{source}: {describe(err)}") from None
     problems = [problem for name, spec in config.models.items() for problem in _check_params(name, spec)]

@@ -1,24 +1,32 @@
-"""movies.jsonl -> validated movies (bundle + labels + split).
+"""movies.jsonl (+ dataset.json) -> validated movies (bundle + labels + split).
 
 Every row is validated; all problems are reported at once with their line numbers,
 and no movie is silently dropped. A referenced media file that does not exist makes
-that modality absent for the movie and is listed in `Dataset.missing_files`.
+that modality absent for the movie and is listed in `Dataset.missing_files`. Genres are
+any names, unless dataset.json declares the list (then a name outside it, after its
+aliases, is a problem); metadata is any catalogue fields (numbers, strings, lists of
+strings, dates; the IMDB-5000 fields within their bounds), and a field whose kind changes
+between rows is a problem naming the field and the lines (models.schema).
 """
 
 import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from models.bundle import Bundle, Metadata
-from models.genres import GENRE_INDEX, GENRES, multi_hot_matrix
+from models.bundle import Bundle
+from models.genres import MOVIESCOPE, GenreSet, in_default_order
+from models.schema import check_value, infer
+from training.dataset_info import DatasetInfo, read_info
 
 SPLIT_SHARES = (("train", 0.7), ("val", 0.1), ("test", 0.2))  # of a dataset whose rows name no split
 SPLITS = tuple(name for name, _ in SPLIT_SHARES)
 MOVIES_FILE = "movies.jsonl"
+MAX_TITLE_CHARS = 500
 
 
 class DatasetError(ValueError):
@@ -37,17 +45,17 @@ class MovieRow(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, strict=False)
 
     id: str | int
-    title: str | None = None
+    title: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
     genres: list[str] = Field(validation_alias="genres")
     split: str | None = None
     plot: str | None = None
     trailer: str | None = None
     poster: str | None = None
-    metadata: Metadata | None = None
+    metadata: dict[str, Any] | None = None
 
     @field_validator("genres")
     @classmethod
-    def _known_genres(cls, names: list[str]) -> list[str]:
+    def _valid_genres(cls, names: list[str]) -> list[str]:
         if not names:
             raise ValueError("a movie needs at least one genre")
         return _check_genres(names)
@@ -82,14 +90,14 @@ class CatalogueRow(MovieRow):
 
     @field_validator("genres")
     @classmethod
-    def _known_genres(cls, names: list[str]) -> list[str]:
+    def _valid_genres(cls, names: list[str]) -> list[str]:
         return _check_genres(names)
 
 
 def _check_genres(names: list[str]) -> list[str]:
-    unknown = [n for n in names if n not in GENRE_INDEX]
-    if unknown:
-        raise ValueError(f"unknown genre(s) {unknown}; expected names from: {', '.join(GENRES)}")
+    names = list(dict.fromkeys(names))
+    if names:
+        GenreSet(tuple(names))  # each a valid genre name (ValueError naming the bad one)
     return names
 
 
@@ -108,6 +116,7 @@ class Movie:
     genres: tuple[str, ...]
     split: str
     title: str | None = None
+    line: int = 0  # in movies.jsonl
 
 
 @dataclass
@@ -116,14 +125,30 @@ class Dataset:
     movies: list[Movie]
     missing_files: list[str] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    info: DatasetInfo = field(default_factory=DatasetInfo)
 
     def split(self, name: str) -> list[Movie]:
         return [m for m in self.movies if m.split == name]
 
+    @property
+    def genres(self) -> GenreSet:
+        """The label set dataset.json declares; else the 13 Moviescope genres when the movies name no other;
+        else the genres the training split uses (the Moviescope ones in the paper's order, then the others A-Z)."""
+        if self.info.genres is not None:
+            return self.info.genre_set()
+        if self.genres_named() <= set(MOVIESCOPE):
+            return MOVIESCOPE
+        return in_default_order(g for m in self.split("train") for g in m.genres)
 
-def labels(movies: list[Movie]) -> np.ndarray:
-    """(n, 13) multi-hot label matrix in canonical genre order."""
-    return multi_hot_matrix(m.genres for m in movies)
+    def genres_named(self) -> set[str]:
+        """Every genre some movie carries, in any split."""
+        return {g for m in self.movies for g in m.genres}
+
+
+def labels(movies: list[Movie], genres: GenreSet) -> np.ndarray:
+    """(n, len(genres)) multi-hot label matrix in `genres` order; names outside `genres` are left out
+    (training names the genres it leaves out)."""
+    return genres.matrix([g for g in m.genres if g in genres] for m in movies)
 
 
 def default_split(movie_id: str) -> str:
@@ -144,6 +169,7 @@ def load_dataset(root: Path | str, catalogue: bool = False) -> Dataset:
     path = root / MOVIES_FILE
     if not path.is_file():
         raise DatasetError(path, [f"{MOVIES_FILE} not found in {root}"])
+    info = read_info(root)
     problems: list[str] = []
     missing: list[str] = []
     movies: list[Movie] = []
@@ -155,7 +181,7 @@ def load_dataset(root: Path | str, catalogue: bool = False) -> Dataset:
             if not line or not line.strip():
                 continue
             first_problem = len(problems)
-            row = _parse_line(line, lineno, problems, CatalogueRow if catalogue else MovieRow)
+            row = _parse_line(line, lineno, problems, CatalogueRow if catalogue else MovieRow, info)
             if row is None and catalogue:
                 row = _rejected(line, problems[first_problem:])
                 if row is not None:
@@ -171,11 +197,21 @@ def load_dataset(root: Path | str, catalogue: bool = False) -> Dataset:
                 rejected.append(row)
             else:
                 movies.append(_to_movie(row, movie_id, root, lineno, missing))
+    problems += _mixed_metadata_kinds(movies)
     if problems:
         raise DatasetError(path, problems)
     if not movies and not rejected:
         raise DatasetError(path, ["no movies"])
-    return Dataset(root=root, movies=movies, missing_files=missing, rejected=rejected)
+    return Dataset(root=root, movies=movies, missing_files=missing, rejected=rejected, info=info)
+
+
+def _mixed_metadata_kinds(movies: list[Movie]) -> list[str]:
+    """A problem per metadata field whose kind changes between rows (naming the lines)."""
+    try:
+        infer((f"line {m.line}", m.bundle.metadata) for m in movies if m.bundle.metadata)
+    except ValueError as err:
+        return str(err).splitlines()
+    return []
 
 
 def _decode_line(raw_line: bytes, lineno: int, problems: list[str]) -> str | None:
@@ -186,7 +222,8 @@ def _decode_line(raw_line: bytes, lineno: int, problems: list[str]) -> str | Non
         return None
 
 
-def _parse_line(line: str, lineno: int, problems: list[str], model: type[MovieRow]) -> MovieRow | None:
+def _parse_line(line: str, lineno: int, problems: list[str], model: type[MovieRow],
+                info: DatasetInfo) -> MovieRow | None:
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as err:
@@ -200,12 +237,39 @@ def _parse_line(line: str, lineno: int, problems: list[str], model: type[MovieRo
         return None
     raw = _apply_aliases(raw)
     try:
-        return model.model_validate(raw)
+        row = model.model_validate(raw)
     except ValidationError as err:
         for e in err.errors():
             where = ".".join(str(p) for p in e["loc"]) or "row"
             problems.append(f"line {lineno}: field '{where}': {e['msg']}")
         return None
+    found = _declared_genres(row, info) + _checked_metadata(row)
+    problems += [f"line {lineno}: {problem}" for problem in found]
+    return None if found else row
+
+
+def _declared_genres(row: MovieRow, info: DatasetInfo) -> list[str]:
+    """The row's genres through dataset.json's aliases; a problem for a name outside its declared list."""
+    row.genres = list(dict.fromkeys(info.canonical(name) for name in row.genres))
+    declared = info.genres
+    unknown = [name for name in row.genres if declared is not None and name not in declared]
+    if unknown:
+        return [f"field 'genres': unknown genre(s) {unknown}; dataset.json declares: {', '.join(declared)}"]
+    return []
+
+
+def _checked_metadata(row: MovieRow) -> list[str]:
+    """Each metadata value checked (models.schema.check_value), in place; a problem per bad field."""
+    if row.metadata is None:
+        return []
+    problems, checked = [], {}
+    for name, value in row.metadata.items():
+        try:
+            checked[name] = check_value(name, value)
+        except ValueError as err:
+            problems.append(f"field 'metadata.{name}': {err}")
+    row.metadata = checked
+    return problems
 
 
 def _rejected(line: str, problems: list[str]) -> Rejected | None:
@@ -242,11 +306,14 @@ def _to_movie(row: MovieRow, movie_id: str, root: Path, lineno: int, missing: li
         return path
 
     plot = row.plot.strip() if row.plot else None
+    title = row.title.strip() if row.title else None
     bundle = Bundle(
         id=movie_id,
         trailer=media("trailer", row.trailer),
         poster=media("poster", row.poster),
         plot=plot or None,
         metadata=row.metadata,
+        title=title or None,
     )
-    return Movie(bundle=bundle, genres=tuple(row.genres), split=row.split or default_split(movie_id), title=row.title)
+    return Movie(bundle=bundle, genres=tuple(row.genres), split=row.split or default_split(movie_id), title=row.title,
+                 line=lineno)

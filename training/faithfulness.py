@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from PIL import Image
 
-from models.genres import GENRE_INDEX, GENRES
 from models.image_encoder import ImageEncoder
 from models.text import normalise_text
 from models.torch_fit import predict_logits
@@ -43,8 +42,8 @@ def top_share(fusion_part: dict) -> str:
 def poster_deletion(encoder: ImageEncoder, image: Image.Image, rng: np.random.Generator) -> dict:
     """Log-odds drops of the poster model's top genre: greying the mask's top 20%, random blobs, random pixels."""
     scores = _poster_logits(encoder, [image])[0]
-    genre = GENRES[int(np.argmax(scores))]
-    j = GENRE_INDEX[genre]
+    j = int(np.argmax(scores))
+    genre = encoder.genres_[j]
     mask = np.asarray(_png(encoder.explain(image, [genre])["heatmaps"][0]["mask_png"]), dtype=np.float64)
     pixels = np.asarray(image.convert("RGB"))
     top = _top_share(mask, rng)
@@ -64,8 +63,8 @@ def plot_deletion(encoder, plot: str, rng: np.random.Generator) -> dict | None:
     if len(distinct) <= TOP_WORDS:
         return None
     scores = _text_logits(encoder, [" ".join(words)])[0]
-    genre = GENRES[int(np.argmax(scores))]
-    j = GENRE_INDEX[genre]
+    j = int(np.argmax(scores))
+    genre = encoder.genres_[j]
     ranked = [t for t in encoder.explain(plot, [genre])[genre] if " " not in t["token"]]
     ranked.sort(key=lambda t: -t["weight"])
     top = [t["token"] for t in ranked[:TOP_WORDS]]

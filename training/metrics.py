@@ -5,22 +5,24 @@ a genre with no positive movie in the evaluated set has no defined AP. It is
 reported as None and left out of mAP (scikit-learn would count it as 0 and pull
 mAP down for a reason unrelated to the model). Likewise a movie with no genre
 is left out of sAP. uAP pools every (movie, genre) pair and needs no such rule.
+Columns are in the order of the model's label set (models.genres.GenreSet).
 """
 
 import numpy as np
 from sklearn.metrics import average_precision_score, f1_score
 
-from models.genres import GENRES
+from models.genres import GenreSet
 
 
-def evaluate_scores(y_true: np.ndarray, y_score: np.ndarray, y_pred: np.ndarray | None = None) -> dict:
-    """Metrics of one score matrix against (n, 13) multi-hot labels. Fractions in [0, 1]."""
-    y_true, y_score = _check(y_true, y_score)
+def evaluate_scores(y_true: np.ndarray, y_score: np.ndarray, genres: GenreSet,
+                    y_pred: np.ndarray | None = None) -> dict:
+    """Metrics of one score matrix against (n, len(genres)) multi-hot labels. Fractions in [0, 1]."""
+    y_true, y_score = _check(y_true, y_score, len(genres))
     has_pos = y_true.sum(axis=0) > 0
-    per_genre = {g: None for g in GENRES}
+    per_genre = {g: None for g in genres}
     if has_pos.any():
         aps = average_precision_score(y_true[:, has_pos], y_score[:, has_pos], average=None)
-        for g, ap in zip(np.array(GENRES)[has_pos], np.atleast_1d(aps), strict=True):
+        for g, ap in zip(np.array(genres.names)[has_pos], np.atleast_1d(aps), strict=True):
             per_genre[str(g)] = float(ap)
     defined = [ap for ap in per_genre.values() if ap is not None]
     labelled = y_true.sum(axis=1) > 0
@@ -36,15 +38,24 @@ def evaluate_scores(y_true: np.ndarray, y_score: np.ndarray, y_pred: np.ndarray 
     return result
 
 
-def positive_share(y_true: np.ndarray) -> dict[str, float]:
+def mean_ap(y_true: np.ndarray, y_score: np.ndarray) -> float | None:
+    """mAP alone: the mean AP over the genres (columns) with a positive; None when none has one."""
+    y_true, y_score = _check(y_true, y_score, np.shape(y_true)[-1])
+    has_pos = y_true.sum(axis=0) > 0
+    if not has_pos.any():
+        return None
+    return float(np.mean(np.atleast_1d(average_precision_score(y_true[:, has_pos], y_score[:, has_pos], average=None))))
+
+
+def positive_share(y_true: np.ndarray, genres: GenreSet) -> dict[str, float]:
     """Fraction of movies carrying each genre (the paper's '% of training samples' row, as a fraction)."""
-    share = np.asarray(y_true, dtype=float).mean(axis=0) if len(y_true) else np.zeros(len(GENRES))
-    return {g: float(s) for g, s in zip(GENRES, share, strict=True)}
+    share = np.asarray(y_true, dtype=float).mean(axis=0) if len(y_true) else np.zeros(len(genres))
+    return {g: float(s) for g, s in zip(genres, share, strict=True)}
 
 
 def prior_scores(train_share: dict[str, float], n: int) -> np.ndarray:
-    """The constant predictor: every movie scores each genre by its training share."""
-    return np.tile(np.array([train_share[g] for g in GENRES]), (n, 1))
+    """The constant predictor: every movie scores each genre by its training share (in the dict's order)."""
+    return np.tile(np.array(list(train_share.values())), (n, 1))
 
 
 def _samples_ap(y_true: np.ndarray, y_score: np.ndarray) -> float | None:
@@ -53,11 +64,11 @@ def _samples_ap(y_true: np.ndarray, y_score: np.ndarray) -> float | None:
     return float(average_precision_score(y_true, y_score, average="samples"))
 
 
-def _check(y_true: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _check(y_true: np.ndarray, y_score: np.ndarray, n_genres: int) -> tuple[np.ndarray, np.ndarray]:
     y_true = np.asarray(y_true)
     y_score = np.asarray(y_score, dtype=float)
-    if y_true.shape != y_score.shape or y_true.ndim != 2 or y_true.shape[1] != len(GENRES):
-        raise ValueError(f"expected two (n, {len(GENRES)}) arrays, got {y_true.shape} and {y_score.shape}")
+    if y_true.shape != y_score.shape or y_true.ndim != 2 or y_true.shape[1] != n_genres:
+        raise ValueError(f"expected two (n, {n_genres}) arrays, got {y_true.shape} and {y_score.shape}")
     if not np.isfinite(y_score).all():
         raise ValueError("scores contain NaN or infinity")
     return (y_true > 0.5).astype(int), y_score

@@ -11,7 +11,6 @@ import numpy as np
 from sklearn.metrics import precision_recall_curve
 
 from models.base import atomic_path, write_json_atomic
-from models.genres import GENRES
 
 SHORT = {"Animation": "Anim.", "Biography": "Bio.", "Thriller": "Thrill.", "Romance": "Rom.",
          "Fantasy": "Fant.", "Mystery": "Myst.", "Comedy": "Com."}
@@ -25,27 +24,39 @@ def write_report(out: Path, report: dict, predictions: list[dict]) -> None:
         tmp.write_text(markdown_table(report))
     with atomic_path(out / "predictions.jsonl") as tmp:
         tmp.write_text("".join(json.dumps(p) + "\n" for p in predictions))
-    plot_pr_curves(out / "pr_curves.png", predictions)
+    plot_pr_curves(out / "pr_curves.png", predictions, report["genres"])
     plot_modality_map(out / "modality_map.png", report)
 
 
 def markdown_table(report: dict) -> str:
     """Percentages, one column per genre, then mAP / uAP / sAP, as in the paper's Table 3."""
-    head = ["model"] + [SHORT.get(g, g) for g in GENRES] + ["mAP", "uAP", "sAP", "coverage"]
+    genres = report["genres"]
+    head = ["model"] + [SHORT.get(g, g) for g in genres] + ["mAP", "uAP", "sAP", "coverage"]
     lines = [
         f"# Genre classification, {report['split']} split ({report['n_movies']} movies)", "",
         "Average precision in % (scikit-learn). uAP = micro, sAP = samples. Coverage = movies with the row's input.",
         "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head),
-        "| % of training samples | " + " | ".join(_pct(report["train_share"][g]) for g in GENRES) + " | | | | |",
+        "| % of training samples | " + " | ".join(_pct(report["train_share"][g]) for g in genres) + " | | | | |",
     ]
     for row in report["rows"] + [dict(report["prior"], name="Baseline (prior)")]:
         name = row["name"] + (" (missing)" if row.get("missing") else "")
-        cells = [_pct(row["per_genre_ap"][g]) for g in GENRES]
+        cells = [_pct(row["per_genre_ap"][g]) for g in genres]
         cells += [_pct(row["map"]), _pct(row["micro_ap"]), _pct(row["samples_ap"]), str(row["coverage"])]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", f"Serving models: {', '.join(f'{m} = {n}' for m, n in report['serving_models'].items())}.", ""]
-    lines += _ceiling_notes(report) + _feature_notes(report)
+    lines += _left_out_notes(report) + _ceiling_notes(report) + _feature_notes(report)
     return "\n".join(lines)
+
+
+def _left_out_notes(report: dict) -> list[str]:
+    """The genres and models training left out, and why (never silently)."""
+    lines = []
+    if report.get("left_out_genres"):
+        shown = ", ".join(f"{g} ({n})" for g, n in report["left_out_genres"].items())
+        lines.append(f"Genres left out (too few training movies; their count): {shown}.")
+    for name, why in (report.get("skipped_models") or {}).items():
+        lines.append(f"Model {name}: {why}.")
+    return lines + [""] if lines else []
 
 
 def _ceiling_notes(report: dict) -> list[str]:
@@ -81,11 +92,11 @@ def _feature_notes(report: dict) -> list[str]:
     return lines + ([""] if lines else [])
 
 
-def plot_pr_curves(path: Path, predictions: list[dict]) -> None:
-    y = np.array([[g in p["genres"] for g in GENRES] for p in predictions], dtype=int)
-    s = np.array([[p["scores"]["fused"][g] for g in GENRES] for p in predictions])
+def plot_pr_curves(path: Path, predictions: list[dict], genres: list[str]) -> None:
+    y = np.array([[g in p["genres"] for g in genres] for p in predictions], dtype=int).reshape(-1, len(genres))
+    s = np.array([[p["scores"]["fused"][g] for g in genres] for p in predictions]).reshape(-1, len(genres))
     fig, ax = plt.subplots(figsize=(8, 6))
-    for i, genre in enumerate(GENRES):
+    for i, genre in enumerate(genres):
         if y[:, i].any():
             precision, recall, _ = precision_recall_curve(y[:, i], s[:, i])
             ax.plot(recall, precision, label=genre, linewidth=1.2)

@@ -33,7 +33,7 @@ from statistics import NormalDist
 import numpy as np
 
 from models.base import atomic_path
-from models.genres import GENRE_INDEX, GENRES, N_GENRES
+from models.genres import MOVIESCOPE
 from training import synth_media as media
 from training.ceiling import PLANTED_FILE
 from training.dataset import MOVIES_FILE, SPLIT_SHARES
@@ -67,7 +67,7 @@ def sample_labels(rng: np.random.Generator, n: int) -> np.ndarray:
     threshold. A movie with no genre gets the one its latent comes closest to; the
     thresholds are calibrated so that the rates still match RATES after that.
     """
-    latent = rng.standard_normal((n, N_GENRES)) @ _cholesky().T
+    latent = rng.standard_normal((n, len(MOVIESCOPE))) @ _cholesky().T
     return _threshold(latent, _thresholds())
 
 
@@ -101,7 +101,7 @@ def plan_movie(seed: int, index: int, label: np.ndarray, split: str) -> tuple[di
     Cheap (no media); the row's "trailer" and "poster" entries are added when the files are written.
     """
     rng = {name: np.random.default_rng([seed, index, k]) for k, name in enumerate(STREAMS)}
-    genres = [g for g, on in zip(GENRES, label, strict=True) if on]
+    genres = [g for g, on in zip(MOVIESCOPE, label, strict=True) if on]
     shown = {m: _expressed(genres, p, rng["express"]) for m, p in EXPRESS.items()}
     has = {part: bool(rng["absent"].random() >= ABSENT) for part in ("poster", "plot", "metadata")}
     row = {"id": movie_id(seed, index), "title": make_title(rng["text"]), "genres": genres, "split": split}
@@ -140,8 +140,8 @@ def _write_trailer(path: Path, shown: dict, duration: float, size: tuple[int, in
 def _expressed(genres: list[str], p: float, rng: np.random.Generator) -> list[str]:
     shown = [g for g in genres if rng.random() < p]
     if rng.random() < LEAK:
-        others = [i for i, g in enumerate(GENRES) if g not in genres]
-        shown.append(GENRES[int(rng.choice(others, p=RATES[others] / RATES[others].sum()))])
+        others = [i for i, g in enumerate(MOVIESCOPE) if g not in genres]
+        shown.append(MOVIESCOPE[int(rng.choice(others, p=RATES[others] / RATES[others].sum()))])
     return shown
 
 
@@ -244,9 +244,9 @@ def encode_trailer(frames: Iterator[np.ndarray], wav: Path, out: Path, duration:
 # ---- the label copula ----------------------------------------------------------------------
 @lru_cache(maxsize=1)
 def _cholesky() -> np.ndarray:
-    corr = np.eye(N_GENRES)
+    corr = np.eye(len(MOVIESCOPE))
     for (a, b), r in PAIRS.items():
-        corr[GENRE_INDEX[a], GENRE_INDEX[b]] = corr[GENRE_INDEX[b], GENRE_INDEX[a]] = r
+        corr[MOVIESCOPE.index(a), MOVIESCOPE.index(b)] = corr[MOVIESCOPE.index(b), MOVIESCOPE.index(a)] = r
     values, vectors = np.linalg.eigh(corr)  # nearest positive-definite correlation matrix
     fixed = vectors @ np.diag(np.clip(values, 1e-3, None)) @ vectors.T
     d = np.sqrt(np.diag(fixed))
@@ -258,7 +258,7 @@ def _thresholds() -> np.ndarray:
     """Per-genre latent thresholds whose rates, after the no-genre fix, match RATES (fixed-seed fit)."""
     normal = NormalDist()
     target = np.array([normal.inv_cdf(1 - r) for r in RATES])
-    latent = np.random.default_rng(20190808).standard_normal((200_000, N_GENRES)) @ _cholesky().T
+    latent = np.random.default_rng(20190808).standard_normal((200_000, len(MOVIESCOPE))) @ _cholesky().T
     thresholds = target.copy()
     for _ in range(8):
         rates = np.clip(_threshold(latent, thresholds).mean(axis=0), 1e-4, 1 - 1e-4)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.genres import GENRES
+from models.genres import MOVIESCOPE
 
 FPS = 8  # trailer frame rate; a keyframe every second (GOP = FPS)
 AUDIO_RATE = 22050  # soundtrack sample rate, mono
@@ -81,7 +81,7 @@ GENERIC_SHARE = 0.2  # share of trailer scenes with the generic look
 HUE_SPREAD = 0.04  # hue, per scene or poster (0..1 scale)
 PITCH_SPREAD = 0.03  # log pitch, about half a semitone
 
-assert set(LOOKS) == set(GENRES) == set(SOUNDS)
+assert set(LOOKS) == set(MOVIESCOPE) == set(SOUNDS)
 
 
 # ---- colours and patterns ----------------------------------------------------------------

@@ -128,8 +128,9 @@ def predict_catalogue_cli(args, engine: Engine) -> int:
 
     if args.out is None:
         raise ValueError("--data needs --out, the JSON-lines file to write (or to resume)")
-    if any(v is not None for v in (args.trailer, args.poster, args.plot, args.metadata)):
-        raise ValueError("--data predicts a dataset; --trailer, --poster, --plot and --metadata are for one bundle")
+    if any(v is not None for v in (args.trailer, args.poster, args.plot, args.title, args.metadata)):
+        raise ValueError("--data predicts a dataset; --trailer, --poster, --plot, --title and --metadata are for "
+                         "one bundle")
     if args.out.is_dir():
         raise ValueError(f"--out: {args.out} is a directory")
     summary = predict_catalogue(args.artifacts, args.data, args.out, args.split, engine,

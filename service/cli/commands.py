@@ -13,6 +13,10 @@ def train(args) -> None:
     from training.train import train
 
     config = load_config(args.config, args.profile)
+    if args.min_genre_positives is not None:
+        if args.min_genre_positives < 0:
+            raise ValueError(f"--min-genre-positives: must be at least 0, got {args.min_genre_positives}")
+        config.min_genre_positives = args.min_genre_positives
     for flag, path in (("--out", args.out), ("--cache", args.cache)):  # found now, not after training
         if path is not None and path.exists() and not path.is_dir():
             raise ValueError(f"{flag}: {path} exists and is not a directory")
@@ -41,8 +45,9 @@ def predict(args) -> int:
     if args.data is None:
         from service.predictor import predict_cli
 
-        if args.trailer is None:
-            raise ValueError("give --trailer (one bundle) or --data (every movie of a dataset)")
+        if all(getattr(args, part) is None for part in ("trailer", "poster", "plot", "title", "metadata")):
+            raise ValueError("give a bundle (--trailer, --poster, --plot, --title, --metadata) or --data "
+                             "(every movie of a dataset)")
         if args.explain:
             return _explain(args)
         if args.genres:

@@ -33,6 +33,8 @@ def _train(sub) -> None:
     p.add_argument("--profile", choices=("cpu", "paper"), help="cpu (default) or paper (VGG16, suits a GPU)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--cache", type=Path, help="feature cache directory (default: beside --out)")
+    p.add_argument("--min-genre-positives", type=int, help="leave out genres with fewer training movies "
+                                                           "(default 5; also `min_genre_positives` in --config)")
     _engine_arguments(p, "feature extraction")
     p.set_defaults(run=commands.train)
 
@@ -63,6 +65,7 @@ def _predict(sub) -> None:
     p.add_argument("--trailer", type=Path, help="the trailer of one bundle (or --data)")
     p.add_argument("--poster", type=Path)
     p.add_argument("--plot", help="plot text, or @FILE to read it from a file")
+    p.add_argument("--title", help="the movie's title")
     p.add_argument("--metadata", help="metadata JSON object, or @FILE")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--explain", action="store_true",

@@ -9,7 +9,7 @@ from media_fixtures import make_video
 from models import audio as audio_module
 from models.audio import SILENCE_DB, AudioEncoder
 from models.bundle import Bundle
-from models.genres import N_GENRES
+from models.genres import MOVIESCOPE
 
 TINY = {"n_mels": 16, "clip_seconds": 1.0, "n_clips": 2, "epochs": 2, "batch_size": 4}
 FREQUENCIES = (220, 330, 440, 660, 880, 1320)
@@ -29,7 +29,7 @@ def trailers(tmp_path_factory) -> dict[str, Path]:
 def bundles(trailers) -> tuple[list[Bundle], np.ndarray]:
     """Bundles with audio; genre 0 marks the high pitches, genre 1 the low ones."""
     items = [Bundle(id=f"m{f}", trailer=trailers[f"sine{f}"]) for f in FREQUENCIES]
-    y = np.zeros((len(items), N_GENRES), dtype=np.float32)
+    y = np.zeros((len(items), len(MOVIESCOPE)), dtype=np.float32)
     y[:, 0] = [f >= 600 for f in FREQUENCIES]
     y[:, 1] = 1 - y[:, 0]
     return items, y
@@ -95,7 +95,7 @@ def test_training_is_seeded():
     rng = np.random.default_rng(0)
     encoder = AudioEncoder(**TINY)
     X = [rng.normal(-40, 10, (2, 16, encoder.clip_frames)).astype(np.float16) for _ in range(6)]
-    y = (rng.random((6, N_GENRES)) < 0.3).astype(np.float32)
+    y = (rng.random((6, len(MOVIESCOPE))) < 0.3).astype(np.float32)
     first = AudioEncoder(**TINY).fit_features(X, y).predict_features(X)
     second = AudioEncoder(**TINY).fit_features(X, y).predict_features(X)
     assert np.array_equal(first, second)

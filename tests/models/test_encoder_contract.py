@@ -9,7 +9,7 @@ import pytest
 from models.base import CONFIG_FILE
 from models.bundle import Bundle
 from models.encoders import ENCODER_CLASSES
-from models.genres import N_GENRES
+from models.genres import MOVIESCOPE
 from training.config import default_models
 from training.dataset import labels, load_dataset
 from training.synth import synthesize
@@ -44,7 +44,7 @@ def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny")
     synthesize(root, n=10, seed=3, duration=2.0, size=(64, 48), progress=False)
     movies = load_dataset(root).movies
-    return [m.bundle for m in movies], labels(movies)
+    return [m.bundle for m in movies], labels(movies, MOVIESCOPE)
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +70,12 @@ def fitted(request, tiny, feature_sets):
 def test_predict_proba_shape_range_and_order(fitted):
     encoder, bundles, X, _ = fitted
     proba = encoder.predict_proba(bundles[:3])  # from the bundles: decode, embed, predict
-    assert proba.shape == (3, N_GENRES) and proba.dtype == np.float32
+    assert proba.shape == (3, len(MOVIESCOPE)) and proba.dtype == np.float32
     assert ((proba >= 0) & (proba <= 1)).all()
     every = encoder.predict_features(X)
     assert np.allclose(proba, every[:3], atol=1e-5)
     assert np.allclose(encoder.predict_features(X[1:2])[0], every[1], atol=1e-5)  # a row does not depend on its batch
-    assert encoder.predict_proba([]).shape == (0, N_GENRES)
+    assert encoder.predict_proba([]).shape == (0, len(MOVIESCOPE))
 
 
 @pytest.mark.parametrize("name", sorted({spec.encoder: name for name, spec in SPECS.items()}.values()))

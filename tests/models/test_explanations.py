@@ -4,9 +4,9 @@ what they claim (the leave-one-out weights are the score changes they say they a
 import numpy as np
 import pytest
 
-from models.bundle import Bundle, Metadata
+from models.bundle import Bundle
 from models.fusion import LearnedFusion
-from models.genres import GENRE_INDEX, GENRES, N_GENRES
+from models.genres import MOVIESCOPE
 from models.metadata import MetadataEncoder
 from models.text import TextEncoder, normalise_text
 from models.text_explain import leave_one_out, remove_unit
@@ -17,12 +17,12 @@ MODS = ["video", "audio", "poster", "text", "metadata"]
 PLOTS = ["A haunted cabin and a demon in the night.", "The demon is haunted by blood and fear.",
          "A quiet dinner with old friends.", "Friends share a quiet dinner at home.",
          "Blood in the haunted house at night.", "Dinner and friends again, quiet and warm."]
-HORROR, DRAMA = GENRE_INDEX["Horror"], GENRE_INDEX["Drama"]
+HORROR, DRAMA = MOVIESCOPE.index("Horror"), MOVIESCOPE.index("Drama")
 
 
 @pytest.fixture(scope="module")
 def plots() -> tuple[list[Bundle], np.ndarray]:
-    y = np.zeros((len(PLOTS), N_GENRES), dtype=np.float32)
+    y = np.zeros((len(PLOTS), len(MOVIESCOPE)), dtype=np.float32)
     y[[0, 1, 4], HORROR] = 1
     y[[2, 3, 5], DRAMA] = 1
     return [Bundle(id=str(i), plot=p) for i, p in enumerate(PLOTS)], y
@@ -31,22 +31,22 @@ def plots() -> tuple[list[Bundle], np.ndarray]:
 @pytest.fixture(scope="module")
 def fusion() -> LearnedFusion:
     rng = np.random.default_rng(0)
-    y = (rng.random((200, N_GENRES)) < 0.3).astype(float)
-    scores = np.clip(0.3 * y[:, None, :] + 0.7 * rng.random((200, len(MODS), N_GENRES)), 0, 1)
-    return LearnedFusion(MODS, fallback=np.full(N_GENRES, 0.3)).fit(scores, y)
+    y = (rng.random((200, len(MOVIESCOPE))) < 0.3).astype(float)
+    scores = np.clip(0.3 * y[:, None, :] + 0.7 * rng.random((200, len(MODS), len(MOVIESCOPE))), 0, 1)
+    return LearnedFusion(MODS, fallback=np.full(len(MOVIESCOPE), 0.3)).fit(scores, y)
 
 
 def test_fusion_shares_are_exact_and_rebuild_the_fused_score(fusion):
     rng = np.random.default_rng(1)
-    scores = {m: rng.random(N_GENRES).astype(np.float32) for m in ("video", "poster", "text")}
-    out = fusion.explain(scores, list(GENRES))
-    stacked = np.full((1, len(MODS), N_GENRES), np.nan)
+    scores = {m: rng.random(len(MOVIESCOPE)).astype(np.float32) for m in ("video", "poster", "text")}
+    out = fusion.explain(scores, list(MOVIESCOPE))
+    stacked = np.full((1, len(MODS), len(MOVIESCOPE)), np.nan)
     for k, m in enumerate(MODS):
         if m in scores:
             stacked[0, k] = scores[m]
     fused = fusion.predict(stacked)[0]
     for genre, part in out.items():
-        j = GENRE_INDEX[genre]
+        j = MOVIESCOPE.index(genre)
         assert list(part["shares"]) == ["video", "poster", "text"]  # present modalities only
         assert sum(part["shares"].values()) == pytest.approx(1.0) and min(part["shares"].values()) >= 0
         evidence = {m: fusion.weights_[MODS.index(m), j] * scores[m][j] for m in scores}
@@ -58,28 +58,28 @@ def test_fusion_shares_are_exact_and_rebuild_the_fused_score(fusion):
 
 
 def test_fusion_shares_when_every_modality_scores_zero(fusion):
-    out = fusion.explain({"video": np.zeros(N_GENRES), "audio": np.zeros(N_GENRES)}, ["Action"])["Action"]
-    weights = fusion.weights_[[0, 1], GENRE_INDEX["Action"]]
+    out = fusion.explain({"video": np.zeros(len(MOVIESCOPE)), "audio": np.zeros(len(MOVIESCOPE))}, ["Action"])["Action"]
+    weights = fusion.weights_[[0, 1], MOVIESCOPE.index("Action")]
     assert list(out["shares"].values()) == pytest.approx(weights / weights.sum())
 
 
 def test_metadata_contributions_are_real_fields_summing_to_the_log_odds():
     rng = np.random.default_rng(0)
-    bundles = [Bundle(id=str(i), metadata=Metadata(runtime_min=float(rng.uniform(80, 160)),
-                                                   content_rating=str(rng.choice(["R", "PG", "PG-13"])),
-                                                   year=int(rng.integers(1980, 2020)))) for i in range(60)]
-    y = np.zeros((60, N_GENRES), dtype=np.float32)
-    y[:, GENRE_INDEX["Action"]] = [b.metadata.runtime_min > 120 for b in bundles]
-    y[:, GENRE_INDEX["Family"]] = [b.metadata.content_rating == "PG" for b in bundles]
+    bundles = [Bundle(id=str(i), metadata={"runtime_min": float(rng.uniform(80, 160)),
+                                           "content_rating": str(rng.choice(["R", "PG", "PG-13"])),
+                                           "year": int(rng.integers(1980, 2020))}) for i in range(60)]
+    y = np.zeros((60, len(MOVIESCOPE)), dtype=np.float32)
+    y[:, MOVIESCOPE.index("Action")] = [b.metadata["runtime_min"] > 120 for b in bundles]
+    y[:, MOVIESCOPE.index("Family")] = [b.metadata["content_rating"] == "PG" for b in bundles]
     encoder = MetadataEncoder(n_estimators=30, min_category_count=1).fit(bundles, y)
-    fields = Metadata(runtime_min=150, content_rating="PG", budget_usd=1e6).model_dump()
+    fields = {"runtime_min": 150, "content_rating": "PG", "year": None}
     out = encoder.explain(fields, ["Action", "Family", "Drama"])
     assert out["Drama"] == []  # no model: the genre never occurs in training
     assert out["Action"][0]["field"] == "runtime_min" and out["Action"][0]["value"] == 150
     assert out["Family"][0]["field"] == "content_rating" and out["Family"][0]["value"] == "PG"
     for genre in ("Action", "Family"):
         rows = out[genre]
-        assert {r["field"] for r in rows} <= set(Metadata.model_fields)
+        assert {r["field"] for r in rows} <= {"runtime_min", "content_rating", "year"}
         assert [abs(r["contribution"]) for r in rows] == sorted((abs(r["contribution"]) for r in rows), reverse=True)
         margin = encoder.boosters_[genre].predict(_dmatrix(encoder, fields), output_margin=True)[0]
         bias = encoder.boosters_[genre].predict(_dmatrix(encoder, fields), pred_contribs=True)[0, -1]
@@ -137,7 +137,7 @@ def test_leave_one_out_removes_every_occurrence():
 
     def logits(texts: list[str]) -> np.ndarray:
         seen.extend(texts)
-        return np.array([[len(t.split())] * N_GENRES for t in texts], dtype=float)
+        return np.array([[len(t.split())] * len(MOVIESCOPE) for t in texts], dtype=float)
 
     out = leave_one_out(["a", "b", "a", "c"], logits, ["Action"])["Action"]
     # units in order of first appearance: a, "a b", b, "b a", "a c", c

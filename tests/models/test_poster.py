@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from models.bundle import Bundle
-from models.genres import N_GENRES
+from models.genres import MOVIESCOPE
 from models.media import UnsupportedMediaError
 from models.poster import PosterEncoder
 
@@ -31,7 +31,7 @@ def posters(tmp_path_factory) -> list[Bundle]:
 
 @pytest.fixture(scope="module")
 def labels(posters) -> np.ndarray:
-    y = (np.random.default_rng(0).random((len(posters), N_GENRES)) < 0.3).astype(np.float32)
+    y = (np.random.default_rng(0).random((len(posters), len(MOVIESCOPE))) < 0.3).astype(np.float32)
     y[np.arange(len(posters)), np.arange(len(posters))] = 1.0
     return y
 

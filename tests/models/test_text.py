@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from models.bundle import Bundle
-from models.genres import GENRE_INDEX, multi_hot_matrix
+from models.genres import MOVIESCOPE
 from models.text import MODEL_FILE, TextEncoder, epoch_candidates, normalise_text
 
 WORDS = {"Action": "explosion chase gunfight", "Comedy": "prank goofy laugh", "Sci-Fi": "spaceship alien robot"}
@@ -21,7 +21,7 @@ def corpus(n: int, seed: int) -> tuple[list[Bundle], np.ndarray]:
         rng.shuffle(words)
         bundles.append(Bundle(id=f"m{i}", plot=" ".join(words).capitalize() + "!"))
         genres.append(chosen)
-    return bundles, multi_hot_matrix(genres)
+    return bundles, MOVIESCOPE.matrix(genres)
 
 
 @pytest.fixture(scope="module")
@@ -53,14 +53,14 @@ def test_it_learns_the_genre_words(fitted, data):
     _, (test, y_test) = data
     proba = fitted.predict_proba(test)
     for genre in WORDS:  # "Sci-Fi" included: the label maps back to its own column
-        j = GENRE_INDEX[genre]
+        j = MOVIESCOPE.index(genre)
         assert proba[y_test[:, j] == 1, j].mean() > proba[y_test[:, j] == 0, j].mean() + 0.2
 
 
 def test_genres_unseen_in_training_score_zero(fitted, data):
     _, (test, _) = data
     proba = fitted.predict_proba(test)
-    unseen = [GENRE_INDEX[g] for g in GENRE_INDEX if g not in SEEN]
+    unseen = [MOVIESCOPE.index(g) for g in MOVIESCOPE if g not in SEEN]
     assert (proba[:, unseen] == 0).all()
 
 

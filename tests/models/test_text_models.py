@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from models.bundle import Bundle
-from models.genres import GENRE_INDEX
+from models.genres import MOVIESCOPE
 from models.text import normalise_text
 from models.text_linear import LinearTextEncoder
 from models.text_minilm import SentenceTextEncoder, sentence_model
@@ -24,7 +24,7 @@ def plots():
     planted = np.zeros_like(labels)
     for i, (_, shown, _) in enumerate(plans):
         for genre in shown["text"] or []:
-            planted[i, GENRE_INDEX[genre]] = 1
+            planted[i, MOVIESCOPE.index(genre)] = 1
     texts = [row.get("plot", "") for row, _, _ in plans]
     part = {s: np.flatnonzero(keep & (splits == s)) for s in ("train", "val", "test")}
     return texts, labels, planted, part
@@ -37,12 +37,13 @@ def _fit_and_score(encoder, plots):
     encoder.fit_features(X["train"], labels[part["train"]], X["val"], labels[part["val"]])
     scores = encoder.predict_features(X["test"])
     y = labels[part["test"]]
-    return scores, evaluate_scores(y, scores)["map"], evaluate_scores(y, planted[part["test"]])["map"], y
+    return (scores, evaluate_scores(y, scores, MOVIESCOPE)["map"],
+            evaluate_scores(y, planted[part["test"]], MOVIESCOPE)["map"], y)
 
 
 def test_linear_model_reaches_the_planted_text_evidence(plots):
     scores, model_map, ceiling, y = _fit_and_score(LinearTextEncoder(), plots)
-    prior_map = evaluate_scores(y, np.tile(y.mean(axis=0), (len(y), 1)))["map"]
+    prior_map = evaluate_scores(y, np.tile(y.mean(axis=0), (len(y), 1)), MOVIESCOPE)["map"]
     assert model_map >= 0.85 * ceiling and model_map > prior_map + 0.3, (model_map, ceiling, prior_map)
     # calibrated: the mean score of each frequent genre is near its share of the test movies
     frequent = y.mean(axis=0) > 0.15
@@ -53,15 +54,15 @@ def test_linear_model_weights_name_the_genre_words():
     plots = ["A haunted cabin and a demon.", "The demon is haunted by blood.", "A quiet dinner with friends.",
              "Friends share a quiet dinner.", "Blood in the haunted house.", "Dinner and friends again."]
     y = np.zeros((6, 13), dtype=np.float32)
-    y[[0, 1, 4], GENRE_INDEX["Horror"]] = 1
-    y[[2, 3, 5], GENRE_INDEX["Drama"]] = 1
+    y[[0, 1, 4], MOVIESCOPE.index("Horror")] = 1
+    y[[2, 3, 5], MOVIESCOPE.index("Drama")] = 1
     encoder = LinearTextEncoder(calibration_folds=2).fit([Bundle(id=str(i), plot=p) for i, p in enumerate(plots)], y)
-    horror = encoder.weights_[:, GENRE_INDEX["Horror"]]
+    horror = encoder.weights_[:, MOVIESCOPE.index("Horror")]
     top = [encoder.vectorizer_.get_feature_names_out()[k] for k in np.argsort(horror)[::-1][:3]]
     assert set(top) <= {"haunted", "demon", "blood"}
     assert encoder.vectorizer_.ngram_range == (1, 1)  # without validation, the first candidate
     proba = encoder.predict_proba([Bundle(id="x", plot="Demon blood!"), Bundle(id="y", plot="Quiet friends.")])
-    assert proba[0, GENRE_INDEX["Horror"]] > proba[1, GENRE_INDEX["Horror"]]
+    assert proba[0, MOVIESCOPE.index("Horror")] > proba[1, MOVIESCOPE.index("Horror")]
 
 
 @pytest.mark.slow
@@ -73,7 +74,7 @@ def test_sentence_model_is_the_packaged_minilm_and_learns(plots):
     far = encoder.embed("A spaceship lands on an alien planet.") @ encoder.embed("A quiet family dinner at home.")
     assert near > far  # pretrained semantics, before any training
     _, model_map, ceiling, y = _fit_and_score(encoder, plots)
-    prior_map = evaluate_scores(y, np.tile(y.mean(axis=0), (len(y), 1)))["map"]
+    prior_map = evaluate_scores(y, np.tile(y.mean(axis=0), (len(y), 1)), MOVIESCOPE)["map"]
     assert model_map > prior_map + 0.15, (model_map, ceiling, prior_map)
 
 

@@ -15,7 +15,7 @@ from torch import nn
 from models import torch_fit, video
 from models.bundle import Bundle
 from models.decode import Decode
-from models.genres import GENRE_INDEX, N_GENRES
+from models.genres import MOVIESCOPE
 from models.torch_fit import FitSettings, fit_module, micro_ap, predict_proba
 from models.video import VideoEncoder
 
@@ -24,8 +24,8 @@ N_STATS = 31  # image_stats (30) + frame change (1)
 
 
 def random_labels(n: int, seed: int = 0) -> np.ndarray:
-    y = (np.random.default_rng(seed).random((n, N_GENRES)) < 0.3).astype(np.float32)
-    y[np.arange(n), np.arange(n) % N_GENRES] = 1.0  # every movie has a genre
+    y = (np.random.default_rng(seed).random((n, len(MOVIESCOPE))) < 0.3).astype(np.float32)
+    y[np.arange(n), np.arange(n) % len(MOVIESCOPE)] = 1.0  # every movie has a genre
     return y
 
 
@@ -98,7 +98,7 @@ def test_artifacts_from_before_the_pooling_table_still_load(features, tmp_path):
 def separable(n: int, seed: int, flip: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 10, generator=g)
-    y = (x @ torch.randn(10, N_GENRES, generator=torch.Generator().manual_seed(99)) > 0.5).float()
+    y = (x @ torch.randn(10, len(MOVIESCOPE), generator=torch.Generator().manual_seed(99)) > 0.5).float()
     return x, (1 - y if flip else y)
 
 
@@ -106,7 +106,7 @@ def test_fit_module_learns_separable_data():
     torch.manual_seed(0)
     x, y = separable(160, seed=1)
     x_val, y_val = separable(60, seed=2)
-    module = fit_module(nn.Linear(10, N_GENRES), x, y, x_val, y_val, FitSettings(lr=0.05, epochs=40, patience=5))
+    module = fit_module(nn.Linear(10, len(MOVIESCOPE)), x, y, x_val, y_val, FitSettings(lr=0.05, epochs=40, patience=5))
     assert micro_ap(y_val, predict_proba(module, x_val)) > 0.9
     assert not module.training
 
@@ -124,7 +124,7 @@ def test_early_stopping_restores_the_best_epoch(monkeypatch):
     x, y = separable(160, seed=1)
     x_val, y_val = separable(60, seed=2, flip=True)
     settings = FitSettings(lr=0.05, epochs=50, patience=3)
-    module = fit_module(nn.Linear(10, N_GENRES), x, y, x_val, y_val, settings)
+    module = fit_module(nn.Linear(10, len(MOVIESCOPE)), x, y, x_val, y_val, settings)
     best = int(np.argmax(scores))
     assert len(scores) == best + 1 + settings.patience < settings.epochs
     assert micro_ap(y_val, predict_proba(module, x_val)) == pytest.approx(scores[best])
@@ -132,7 +132,7 @@ def test_early_stopping_restores_the_best_epoch(monkeypatch):
 
 def test_without_validation_it_runs_every_epoch():
     calls = []
-    module = nn.Linear(10, N_GENRES)
+    module = nn.Linear(10, len(MOVIESCOPE))
     module.register_forward_hook(lambda m, i, o: calls.append(m.training))
     x, y = separable(50, seed=1)
     fit_module(module, x, y, settings=FitSettings(epochs=4, batch_size=16))
@@ -143,7 +143,7 @@ def test_variable_length_inputs_with_a_collate_function():
     class MeanPool(nn.Module):
         def __init__(self):
             super().__init__()
-            self.out = nn.Linear(3, N_GENRES)
+            self.out = nn.Linear(3, len(MOVIESCOPE))
 
         def forward(self, batch):  # (batch, frames, 3) zero-padded, plus the lengths in the last column
             lengths = batch[:, 0, 3:]
@@ -159,7 +159,7 @@ def test_variable_length_inputs_with_a_collate_function():
     y = torch.from_numpy(random_labels(20))
     module = fit_module(MeanPool(), items, y, items[:5], y[:5], FitSettings(epochs=3, batch_size=8), collate=collate)
     proba = predict_proba(module, items, batch_size=7, collate=collate)
-    assert proba.shape == (20, N_GENRES) and proba.dtype == np.float32
+    assert proba.shape == (20, len(MOVIESCOPE)) and proba.dtype == np.float32
 
 
 @pytest.fixture(scope="module", params=list(video.POOLINGS))
@@ -176,7 +176,7 @@ def test_explanation_frames_importance_and_heatmaps(fitted, trailers):
     features = fitted.embed(sampled)
     full = _logits(fitted, features)
     for genre in genres:
-        j = GENRE_INDEX[genre]
+        j = MOVIESCOPE.index(genre)
         # each frame's importance: the logit less the logit of the trailer without that frame
         without = [_logits(fitted, np.delete(features, i, axis=0))[j] for i in range(len(features))]
         assert out["importance"][genre] == pytest.approx(full[j] - np.array(without), abs=1e-4)

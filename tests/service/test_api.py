@@ -6,7 +6,7 @@ import socket
 import pytest
 
 from models.backbones import LITE0_SHA256
-from models.genres import GENRES
+from models.genres import MOVIESCOPE
 
 MODALITIES = ["video", "audio", "poster", "text", "metadata"]
 ROUTES = ["/v1/predict", "/v1/explain"]  # the same form, so the same answers to bad input
@@ -15,14 +15,14 @@ PLOT = "A haunted house, a scream in the night and a ghost that will not leave t
 
 
 def check_result(body: dict, used: list[str], thresholds: dict[str, float]) -> None:
-    assert sorted(g["genre"] for g in body["genres"]) == sorted(GENRES)
+    assert sorted(g["genre"] for g in body["genres"]) == sorted(MOVIESCOPE)
     scores = [g["score"] for g in body["genres"]]
     assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
     assert all(g["predicted"] == (g["score"] >= thresholds[g["genre"]]) for g in body["genres"])
     assert body["used_modalities"] == used
     assert body["missing_modalities"] == [m for m in MODALITIES if m not in used]
     assert list(body["modalities"]) == used
-    assert all(list(scores) == list(GENRES) for scores in body["modalities"].values())
+    assert all(list(scores) == list(MOVIESCOPE) for scores in body["modalities"].values())
     assert set(body["timings_ms"]) == {"decode", "fusion", "total", *used}
     assert body["timings_ms"]["total"] >= body["timings_ms"]["decode"] > 0
 
@@ -145,7 +145,7 @@ def test_health_and_model(server, tiny_artifacts):
     model = server.get("/v1/model").json()
     manifest = json.loads((tiny_artifacts / "manifest.json").read_text())
     assert model["model_version"] == manifest["model_version"]
-    assert model["genres"] == list(GENRES) and list(model["thresholds"]) == list(GENRES)
+    assert model["genres"] == list(MOVIESCOPE) and list(model["thresholds"]) == list(MOVIESCOPE)
     assert model["evaluation"] == manifest["evaluation"]
     assert set(model["serving_models"]) == set(MODALITIES) == set(model["fusion_weights"])
     assert sum(model["contributions"].values()) == pytest.approx(1.0)

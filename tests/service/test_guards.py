@@ -8,13 +8,13 @@ import anyio
 import httpx
 import pytest
 
-from models.genres import GENRES
+from models.genres import MOVIESCOPE
 from models.media import InvalidMediaError, UnsupportedMediaError
 from service.app import create_app
 from service.settings import Settings
 
 pytestmark = pytest.mark.anyio
-RESULT = {"model_version": "stub", "genres": [{"genre": g, "score": 0.5, "predicted": True} for g in GENRES],
+RESULT = {"model_version": "stub", "genres": [{"genre": g, "score": 0.5, "predicted": True} for g in MOVIESCOPE],
           "modalities": {}, "used_modalities": [], "missing_modalities": ["video"],
           "timings_ms": {"total": 1.0}}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from models.backbones import LITE0_SHA256
-from models.genres import GENRES
+from models.genres import MOVIESCOPE
 
 pytestmark = pytest.mark.slow
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -118,7 +118,7 @@ def test_prediction_in_the_page_is_the_apis(server, page, movie, screenshots, ke
     assert [b["genre"] for b in shown] == [g["genre"] for g in api["genres"]]
     assert (shown[0]["genre"], shown[0]["score"]) == (api["genres"][0]["genre"], f"{100 * api['genres'][0]['score']:.1f}%")
     assert [b["predicted"] for b in shown] == [g["predicted"] for g in api["genres"]]
-    assert len(shown) == len(GENRES) and all(b["threshold"] for b in shown)
+    assert len(shown) == len(MOVIESCOPE) and all(b["threshold"] for b in shown)
     modalities = page.inner_text("#results .modalities")
     assert all(f"{m}: used" in modalities for m in api["used_modalities"])
     assert {"uploading", "scoring"} <= set(page.evaluate("window.phases"))
@@ -199,7 +199,7 @@ def test_falls_back_to_predict_when_explain_is_gone(server, page, movie, key):
     fill_form(page, movie["trailer"], key=key)
     page.click("button[type=submit]")
     page.wait_for_selector("#results .bar", timeout=120_000)
-    assert len(bars(page)) == len(GENRES) and page.is_hidden("#explain-choice")
+    assert len(bars(page)) == len(MOVIESCOPE) and page.is_hidden("#explain-choice")
 
 
 def test_explanation_renders(server, page, movie, screenshots, key):
@@ -242,7 +242,7 @@ def test_model_card(server, page, screenshots, key):
     assert "Trained on synthetic trailers" in page.inner_text("#synthetic")
     assert "seed 0" in page.inner_text("#synthetic")
     heat = page.eval_on_selector_all("#fusion tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
-    assert heat == list(GENRES)
+    assert heat == list(MOVIESCOPE)
     assert "efficientnet_lite0" in page.inner_text("#models") and LITE0_SHA256 in page.inner_text("#models")
     assert "all (learned)" in page.inner_text("#report")
     page.locator("#plots").scroll_into_view_if_needed()

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from models.bundle import Bundle, Metadata
-from models.genres import GENRES
+from models.bundle import Bundle
+from models.genres import MOVIESCOPE
 from models.media import InvalidMediaError, MediaLimits, UnsupportedMediaError
 from service.predictor import MetadataError, Predictor, parse_metadata
 from service.settings import Settings
 
-META = Metadata(year=2005, runtime_min=101, content_rating="PG", num_voted_users=300)
+META = {"year": 2005, "runtime_min": 101, "content_rating": "PG", "num_voted_users": 300}
 PLOT = "Two friends build a rocket and fly it to a strange planet full of robots."
 
 
@@ -31,8 +31,8 @@ def test_scores_match_the_encoders_and_the_fusion(predictor, full):
     stacked = np.stack([encoders[m].predict_proba([full])[0] for m in fusion.modalities])
     for modality, row in zip(fusion.modalities, stacked, strict=True):
         assert list(result["modalities"][modality].values()) == pytest.approx(row.tolist(), abs=1e-6)
-    fused = dict(zip(GENRES, fusion.predict(stacked[None])[0], strict=True))
-    thresholds = dict(zip(GENRES, predictor.artifacts.thresholds, strict=True))
+    fused = dict(zip(MOVIESCOPE, fusion.predict(stacked[None])[0], strict=True))
+    thresholds = dict(zip(MOVIESCOPE, predictor.artifacts.thresholds, strict=True))
     for item in result["genres"]:
         assert item["score"] == pytest.approx(float(fused[item["genre"]]), abs=1e-6)
         assert item["predicted"] == (item["score"] >= thresholds[item["genre"]])
@@ -43,11 +43,11 @@ def test_absent_parts_are_masked_not_filled(predictor, media_dir):
     silent = predictor.predict(Bundle(id="s", trailer=media_dir / "silent.mp4", metadata=META))
     assert silent["used_modalities"] == ["video", "metadata"]
     assert silent["missing_modalities"] == ["audio", "poster", "text"] and "audio" not in silent["timings_ms"]
-    stacked = np.full((1, len(fusion.modalities), len(GENRES)), np.nan)
+    stacked = np.full((1, len(fusion.modalities), len(MOVIESCOPE)), np.nan)
     for k, modality in enumerate(fusion.modalities):
         if modality in silent["modalities"]:
             stacked[0, k] = list(silent["modalities"][modality].values())
-    expected = dict(zip(GENRES, fusion.predict(stacked)[0], strict=True))
+    expected = dict(zip(MOVIESCOPE, fusion.predict(stacked)[0], strict=True))
     assert all(g["score"] == pytest.approx(float(expected[g["genre"]]), abs=1e-6) for g in silent["genres"])
     plot_only = predictor.predict(Bundle(id="p", plot=PLOT))  # the API needs a trailer, the Predictor not
     assert plot_only["used_modalities"] == ["text"] and "decode" in plot_only["timings_ms"]
@@ -76,18 +76,21 @@ def test_media_errors_propagate(predictor, media_dir):
 @pytest.mark.parametrize(("text", "fields"), [
     ('{"year": "soon"}', ["metadata.year"]),
     ('{"num_voted_users": -1, "imdb_score": 11}', ["metadata.num_voted_users", "metadata.imdb_score"]),
-    ('{"year": 1999', ["metadata: Invalid JSON"]),
-    ('"a string"', ["metadata: Input should be an object"]),
+    ('{"year": 1999', ["metadata: not valid JSON"]),
+    ('"a string"', ["metadata: expected a JSON object"]),
+    ('{"content_rating": 12, "year": 2001.5}', ["metadata.content_rating: expected a string",
+                                                "metadata.year: a whole number"]),
 ])
-def test_metadata_errors_name_the_field(text, fields):
+def test_metadata_errors_name_the_field(predictor, text, fields):
     with pytest.raises(MetadataError) as err:
-        parse_metadata(text)
+        predictor.read_metadata(parse_metadata(text))
     assert all(field in str(err.value) for field in fields)
 
 
-def test_metadata_parsing():
+def test_metadata_parsing(predictor):
     assert parse_metadata(None) is None and parse_metadata("  ") is None
-    assert parse_metadata('{"year": 2001, "unknown": 1}') == Metadata(year=2001)
+    assert predictor.read_metadata(parse_metadata('{"year": 2001, "unknown": 1, "gross_usd": null}')) == (
+        {"year": 2001}, ["unknown"])
 
 
 def test_settings_from_the_environment(monkeypatch, tmp_path):

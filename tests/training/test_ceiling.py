@@ -5,11 +5,11 @@ import json
 import numpy as np
 
 from models.bundle import Bundle
-from models.genres import GENRE_INDEX, N_GENRES
+from models.genres import MOVIESCOPE
 from training.ceiling import ceiling_rows, load_planted
 from training.dataset import Movie
 
-PRIOR = np.full(N_GENRES, 0.25)
+PRIOR = np.full(len(MOVIESCOPE), 0.25)
 
 
 def movie(movie_id: str) -> Movie:
@@ -22,13 +22,13 @@ def test_oracle_counts_planted_modalities_and_gives_absent_parts_the_prior():
         "b": {"video": [], "audio": [], "poster": None, "text": None, "metadata": ["Drama"]},
     }
     rows = {name: (mods, scores, coverage) for name, mods, scores, coverage in
-            ceiling_rows([movie("a"), movie("b")], planted, PRIOR)}
+            ceiling_rows([movie("a"), movie("b")], planted, PRIOR, MOVIESCOPE)}
     assert list(rows) == ["video (ceiling)", "audio (ceiling)", "poster (ceiling)", "text (ceiling)",
                           "metadata (ceiling)", "all (ceiling)"]
     mods, scores, coverage = rows["all (ceiling)"]
     assert mods == ["video", "audio", "poster", "text", "metadata"] and coverage == 2
-    assert scores[0, GENRE_INDEX["Action"]] == 2 and scores[0, GENRE_INDEX["Horror"]] == 1
-    assert scores[1, GENRE_INDEX["Drama"]] == 1 and scores[1].sum() == 1
+    assert scores[0, MOVIESCOPE.index("Action")] == 2 and scores[0, MOVIESCOPE.index("Horror")] == 1
+    assert scores[1, MOVIESCOPE.index("Drama")] == 1 and scores[1].sum() == 1
     _, poster, poster_coverage = rows["poster (ceiling)"]
     assert poster_coverage == 0 and np.array_equal(poster, np.tile(PRIOR, (2, 1)))
     _, text, text_coverage = rows["text (ceiling)"]
@@ -39,4 +39,4 @@ def test_no_ceiling_without_planted_evidence_for_every_movie(tmp_path):
     assert load_planted(tmp_path) is None
     (tmp_path / "planted.jsonl").write_text(json.dumps({"id": "a", "planted": {"video": []}}) + "\n")
     assert load_planted(tmp_path) == {"a": {"video": []}}
-    assert ceiling_rows([movie("a"), movie("z")], load_planted(tmp_path), PRIOR) == []
+    assert ceiling_rows([movie("a"), movie("z")], load_planted(tmp_path), PRIOR, MOVIESCOPE) == []

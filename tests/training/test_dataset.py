@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from models.genres import GENRES
+from models.genres import MOVIESCOPE
 from training.dataset import DatasetError, default_split, labels, load_dataset
 
 
@@ -24,20 +24,20 @@ def test_loads_full_and_partial_rows(tmp_path):
     data = load_dataset(tmp_path)
     a, b, c = data.movies
     assert a.bundle.trailer == (tmp_path / "trailers" / "a.mp4").resolve()
-    assert a.bundle.metadata.year == 2012 and a.split == "train"
+    assert a.bundle.metadata["year"] == 2012 and a.split == "train"
     assert b.bundle.id == "7" and b.genres == ("Drama",) and b.bundle.plot == "A family."
     assert b.split == default_split("7")
     assert c.bundle.poster is None and c.bundle.trailer is None
     assert data.missing_files == ["line 3: poster file not found: posters/missing.jpg"]
-    y = labels(data.movies)
-    assert y.shape == (3, len(GENRES)) and y[0, GENRES.index("Sci-Fi")] == 1 and y.sum() == 4
+    y = labels(data.movies, MOVIESCOPE)
+    assert y.shape == (3, len(MOVIESCOPE)) and y[0, MOVIESCOPE.index("Sci-Fi")] == 1 and y.sum() == 4
 
 
 def test_reports_every_bad_row_with_its_line(tmp_path):
     write_rows(tmp_path, [
         {"id": "ok", "genres": ["Drama"]},
         "{not json",
-        {"id": "g", "genres": ["Western"]},
+        {"id": "g", "genres": ["Western, Spaghetti"]},  # no commas in a genre name
         {"id": "s", "genres": ["Drama"], "split": "holdout"},
         {"id": "t", "genres": "Drama"},
         {"id": "m", "genres": ["Drama"], "metadata": {"num_voted_users": -5}},

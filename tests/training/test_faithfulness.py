@@ -5,7 +5,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from models.bundle import Bundle
-from models.genres import multi_hot_matrix
+from models.genres import MOVIESCOPE
 from models.poster import PosterEncoder
 from models.text import normalise_text
 from models.text_linear import LinearTextEncoder
@@ -43,7 +43,7 @@ def test_poster_deletion_beats_random(tmp_path):
     """Greying the Grad-CAM mask's top 20% hurts the poster's top genre more than greying random blobs."""
     rng = np.random.default_rng(0)
     posters = [disk_poster(tmp_path / f"p{i:03d}.png", rng, disk=i % 2 == 0) for i in range(128)]
-    genres = multi_hot_matrix(["Horror"] if i % 2 == 0 else ["Comedy"] for i in range(128))
+    genres = MOVIESCOPE.matrix(["Horror"] if i % 2 == 0 else ["Comedy"] for i in range(128))
     # 128 px: the backbone's last block is 4x4, so the map has a place to point at
     encoder = PosterEncoder(image_size=128, image_stats=False, epochs=40).fit(posters[:96], genres[:96])
     with_disk = posters[96::2]
@@ -56,7 +56,7 @@ def test_poster_deletion_beats_random(tmp_path):
 
 def test_plot_deletion_beats_random(movies):
     with_plot = [m for m in movies if m.bundle.plot]
-    encoder = LinearTextEncoder(calibration_folds=2).fit([m.bundle for m in with_plot], labels(with_plot))
+    encoder = LinearTextEncoder(calibration_folds=2).fit([m.bundle for m in with_plot], labels(with_plot, MOVIESCOPE))
     rng = np.random.default_rng(0)
     results = [faithfulness.plot_deletion(encoder, m.bundle.plot, rng) for m in with_plot]
     assert all(r is not None and len(r["removed"]) == faithfulness.TOP_WORDS for r in results)

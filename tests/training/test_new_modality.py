@@ -15,7 +15,7 @@ from models import encoders
 from models.base import Encoder, write_json_atomic
 from models.bundle import Bundle
 from models.decode import Decode
-from models.genres import N_GENRES
+from models.genres import MOVIESCOPE
 from service.predictor import Predictor
 from training.config import load_config
 from training.train import train
@@ -86,4 +86,4 @@ def test_a_toy_sixth_modality_is_trained_cached_fused_reported_and_served(toy_ta
     expected = toy.predict_features([toy.features(bundle)])[0]
     assert answer["used_modalities"] == ["text", "trailer_shape"]
     assert list(answer["modalities"]["trailer_shape"].values()) == pytest.approx(expected.tolist(), abs=1e-6)
-    assert len(expected) == N_GENRES and "trailer_shape" in answer["timings_ms"]
+    assert len(expected) == len(MOVIESCOPE) and "trailer_shape" in answer["timings_ms"]

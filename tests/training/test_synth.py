@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from models.base import atomic_path
-from models.bundle import Metadata
-from models.genres import GENRE_INDEX, GENRES
+from models.schema import LEGACY_SCHEMA
+from models.genres import MOVIESCOPE
 from training import synth_media, synth_poster
 from training.synth import (
     MARKER,
@@ -51,8 +51,8 @@ def test_rows_follow_the_dataset_contract(tiny):
     movies = rows(tiny)
     assert len(movies) == 6 and len({m["id"] for m in movies}) == 6
     for movie in movies:
-        assert movie["genres"] and all(g in GENRE_INDEX for g in movie["genres"])
-        assert movie["genres"] == sorted(movie["genres"], key=GENRE_INDEX.get)
+        assert movie["genres"] and all(g in MOVIESCOPE for g in movie["genres"])
+        assert movie["genres"] == sorted(movie["genres"], key=MOVIESCOPE.index)
         assert movie["split"] in ("train", "val", "test")
         assert movie["trailer"] == f"trailers/{movie['id']}.mp4" and (tiny / movie["trailer"]).is_file()
         if "poster" in movie:
@@ -60,7 +60,7 @@ def test_rows_follow_the_dataset_contract(tiny):
         if "plot" in movie:
             assert 40 <= len(movie["plot"].split()) <= 170
         if "metadata" in movie:
-            Metadata.model_validate(movie["metadata"])
+            assert LEGACY_SCHEMA.validate(movie["metadata"])[1] == []  # every field an IMDB-5000 one
     leftovers = [p.name for p in tiny.rglob(".*") if p.name != MARKER]
     assert leftovers == [], "temporary files left behind"
     written = [tiny / "movies.jsonl", tiny / movies[0]["trailer"]]
@@ -97,12 +97,12 @@ def test_posters_are_jpeg(tiny):
             assert image.format == "JPEG" and image.size == synth_poster.POSTER_SIZE
 
 
-@pytest.mark.parametrize("genre", GENRES)
+@pytest.mark.parametrize("genre", MOVIESCOPE)
 def test_a_posters_genre_evidence_sits_in_one_panel(genre):
     """What a poster says about a genre is confined to a panel of about a third of it (the poster
     deletion test of the explanations relies on evidence having a place): drawn from the same seed,
     a poster of `genre` and one of another genre differ only inside that panel."""
-    other = GENRES[(GENRE_INDEX[genre] + 1) % len(GENRES)]
+    other = MOVIESCOPE[(MOVIESCOPE.index(genre) + 1) % len(MOVIESCOPE)]
     first, second = (np.asarray(synth_poster.render_poster([g], "Title", np.random.default_rng(3)), dtype=int)
                      for g in (genre, other))
     rows_, cols = np.nonzero(np.abs(first - second).max(axis=2) > 24)
@@ -144,12 +144,12 @@ def test_ffmpeg_failure_is_reported_and_leaves_nothing(tmp_path):
 
 def test_label_rates_and_cardinality_match_moviescope():
     labels = sample_labels(np.random.default_rng(0), 5000)
-    assert labels.shape == (5000, len(GENRES))
+    assert labels.shape == (5000, len(MOVIESCOPE))
     assert labels.sum(axis=1).min() >= 1
     assert np.abs(labels.mean(axis=0) - RATES).max() < 0.03
     assert 2.2 <= labels.sum(axis=1).mean() <= 2.9
-    given = lambda a, b: labels[labels[:, GENRE_INDEX[a]] == 1, GENRE_INDEX[b]].mean()
-    share = lambda g: labels[:, GENRE_INDEX[g]].mean()
+    given = lambda a, b: labels[labels[:, MOVIESCOPE.index(a)] == 1, MOVIESCOPE.index(b)].mean()
+    share = lambda g: labels[:, MOVIESCOPE.index(g)].mean()
     for a, b in (("Animation", "Family"), ("Crime", "Thriller"), ("Horror", "Thriller"), ("Romance", "Drama"),
                  ("Action", "Sci-Fi"), ("Fantasy", "Family")):
         assert given(a, b) > 1.3 * share(b), (a, b)
@@ -188,7 +188,7 @@ def test_planted_evidence_is_written_for_every_movie(tiny):
         for modality, part in (("poster", "poster"), ("text", "plot"), ("metadata", "metadata")):
             assert (plan["planted"][modality] is None) == (part not in movie)  # null = the part is absent
         shown = [g for genres in plan["planted"].values() if genres for g in genres]
-        assert all(g in GENRE_INDEX for g in shown)
+        assert all(g in MOVIESCOPE for g in shown)
     assert json.loads((tiny / MARKER).read_text())["settings"] == {"seed": 0, "n": 6, "duration_s": 2.0,
                                                                       "size": "64x48"}
 
@@ -200,7 +200,7 @@ def test_no_leaks_titles_genre_names_or_languages():
     plans = [plan_movie(7, i, labels[i], "train")[0] for i in range(2000)]
     genre_words = {w for words in VOCAB.values() for w in words}
     assert not genre_words & set(TITLE_WORDS)  # titles say nothing of the genres
-    names = {g.lower() for g in GENRES} | {"sci", "fi", "scifi"}
+    names = {g.lower() for g in MOVIESCOPE} | {"sci", "fi", "scifi"}
     for row in plans:
         assert not names & set(row["title"].lower().split())
         if "plot" in row:

@@ -13,7 +13,7 @@ from sklearn.metrics import average_precision_score
 
 from models.artifacts import ArtifactError, load_artifacts
 from models.backbones import LITE0_SHA256
-from models.genres import GENRES
+from models.genres import MOVIESCOPE
 from training import train as train_module
 from training.config import load_config
 from training.evaluate import run_evaluation
@@ -27,7 +27,7 @@ CEILING_ROWS = ["video (ceiling)", "audio (ceiling)", "poster (ceiling)", "text 
 
 def test_artifacts_are_complete_and_verified(tiny_artifacts):
     manifest = json.loads((tiny_artifacts / "manifest.json").read_text())
-    assert manifest["genres"] == list(GENRES) and manifest["packages"]["torch"]
+    assert manifest["genres"] == list(MOVIESCOPE) and manifest["packages"]["torch"]
     assert {"models/text/config.json", "fusion.json", "report/report.json"} <= set(manifest["files"])
     artifacts = load_artifacts(tiny_artifacts)
     assert list(artifacts.encoders) == ["video", "audio", "poster", "text", "metadata"]
@@ -37,7 +37,7 @@ def test_artifacts_are_complete_and_verified(tiny_artifacts):
 def test_report_layout_and_numbers_recomputable(tiny_artifacts):
     report_dir = tiny_artifacts / "report"
     report = json.loads((report_dir / "report.json").read_text())
-    assert report["genres"] == list(GENRES) and report["split"] == "test"
+    assert report["genres"] == list(MOVIESCOPE) and report["split"] == "test"
     assert [r["name"] for r in report["rows"]] == MODEL_ROWS + CEILING_ROWS
     for name in ("report.md", "predictions.jsonl", "pr_curves.png", "modality_map.png"):
         assert (report_dir / name).stat().st_size > 0
@@ -46,8 +46,8 @@ def test_report_layout_and_numbers_recomputable(tiny_artifacts):
     assert f"- video (fastVideo): efficientnet_lite0 (ImageNet weights SHA-256 {LITE0_SHA256})" in markdown
     assert report["features"]["poster"]["backbone"]["weights_sha256"] == LITE0_SHA256
     lines = [json.loads(line) for line in (report_dir / "predictions.jsonl").read_text().splitlines()]
-    y = np.array([[g in p["genres"] for g in GENRES] for p in lines], dtype=int)
-    s = np.array([[p["scores"]["fused"][g] for g in GENRES] for p in lines])
+    y = np.array([[g in p["genres"] for g in MOVIESCOPE] for p in lines], dtype=int)
+    s = np.array([[p["scores"]["fused"][g] for g in MOVIESCOPE] for p in lines])
     learned = next(r for r in report["rows"] if r["name"] == "all (learned)")
     keep = y.sum(axis=0) > 0
     assert learned["map"] == pytest.approx(average_precision_score(y[:, keep], s[:, keep], average="macro"), abs=1e-6)
