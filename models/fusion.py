@@ -17,7 +17,6 @@ A movie with no modality at all gets the fallback scores (the training prior).
 
 import numpy as np
 import torch
-from sklearn.metrics import f1_score
 
 from models.genres import MOVIESCOPE, GenreSet, genre_set
 
@@ -156,6 +155,7 @@ def tune_thresholds(scores: np.ndarray, y: np.ndarray, default: float = 0.5) -> 
     """Per-genre threshold maximising that genre's F1 on (validation) scores.
 
     Candidates are midpoints between distinct scores; a genre with no positive keeps `default`.
+    F1 is computed for all candidates at once, as scikit-learn's f1_score computes it (2 tp / (P + predicted)).
     """
     thresholds = np.full(y.shape[1], default, dtype=float)
     for g in range(y.shape[1]):
@@ -164,9 +164,16 @@ def tune_thresholds(scores: np.ndarray, y: np.ndarray, default: float = 0.5) -> 
             continue
         values = np.unique(scores[:, g])
         candidates = np.concatenate([(values[:-1] + values[1:]) / 2, values[:1]])
-        f1 = [f1_score(truth, scores[:, g] >= t, zero_division=0) for t in candidates]
-        thresholds[g] = float(candidates[int(np.argmax(f1))])
+        thresholds[g] = float(candidates[int(np.argmax(_f1_at(scores[:, g], truth, candidates)))])
     return thresholds
+
+
+def _f1_at(scores: np.ndarray, truth: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """F1 of predicting `scores >= t`, for each t of `candidates`."""
+    ranked, positives = np.sort(scores), np.sort(scores[truth])
+    predicted = len(ranked) - np.searchsorted(ranked, candidates, side="left")
+    true_positives = len(positives) - np.searchsorted(positives, candidates, side="left")
+    return 2.0 * true_positives / (float(len(positives)) + predicted)
 
 
 def _normalised(values: dict[str, float]) -> dict[str, float]:

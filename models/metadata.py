@@ -43,6 +43,9 @@ class MetadataEncoder(Encoder):
                     min_category_count=min_category_count, max_categories=max_categories, seed=seed)
 
     # ---- input side ----------------------------------------------------------
+    def has_input(self, bundle: Bundle) -> bool:
+        return any(value is not None for value in (bundle.metadata or {}).values())
+
     def load_input(self, bundle: Bundle, decode=None) -> dict:
         return dict(bundle.metadata)
 

@@ -1,5 +1,7 @@
 """One contract, every model spec of the default config (timm-style): each is checked the same way on a
-tiny dataset, so the per-encoder test files test only what is particular to their encoder."""
+tiny dataset, so the per-encoder test files test only what is particular to their encoder. Each runs
+twice: with the 13 Moviescope genres, and with a label set of a catalogue's own (other names, other
+order, fewer genres)."""
 
 import json
 
@@ -9,7 +11,7 @@ import pytest
 from models.base import CONFIG_FILE
 from models.bundle import Bundle
 from models.encoders import ENCODER_CLASSES
-from models.genres import MOVIESCOPE
+from models.genres import MOVIESCOPE, GenreSet
 from training.config import default_models
 from training.dataset import labels, load_dataset
 from training.synth import synthesize
@@ -23,10 +25,22 @@ TINY = {  # model name -> parameters over its spec's, to keep each fit to a seco
     "audio": {"n_mels": 16, "clip_seconds": 1.0, "n_clips": 2, "epochs": 2},
     "poster": {"image_size": 32, "epochs": 3},
     "text": {"calibration_folds": 2},
+    "text_title": {"calibration_folds": 2},
     "text_fasttext": {"epoch": 5, "dim": 10},
     "text_minilm": {},
     "metadata": {"n_estimators": 10},
 }
+
+
+# a catalogue's own label set: each of its genres is one or more Moviescope genres
+OWN = {"Western": ("Action", "Crime"), "Drama": ("Drama",), "Chiller": ("Horror", "Thriller", "Mystery"),
+       "Comedy": ("Comedy", "Family", "Animation"), "Action": ("Sci-Fi", "Fantasy", "Action")}
+LABEL_SETS = {"moviescope": MOVIESCOPE, "own": GenreSet(tuple(OWN))}
+
+
+def own_labels(y: np.ndarray) -> np.ndarray:
+    columns = [y[:, [MOVIESCOPE.index(g) for g in parts]].max(axis=1) for parts in OWN.values()]
+    return np.stack(columns, axis=1)
 
 
 def build(name: str):
@@ -53,11 +67,14 @@ def feature_sets() -> dict:
     return {}
 
 
-@pytest.fixture(scope="module", params=sorted(SPECS))
+@pytest.fixture(scope="module", params=[(name, labels) for labels in LABEL_SETS for name in sorted(SPECS)],
+                ids=lambda p: f"{p[0]}-{p[1]}")
 def fitted(request, tiny, feature_sets):
     """(encoder fitted on the movies that have its modality, those movies, their features, their labels)."""
     bundles, y = tiny
-    encoder = build(request.param)
+    name, label_set = request.param
+    y = own_labels(y) if label_set == "own" else y
+    encoder = build(name).set_genres(LABEL_SETS[label_set])
     present = [i for i, b in enumerate(bundles) if encoder.has_input(b)]
     key = encoder.feature_key()
     if key not in feature_sets:
@@ -70,12 +87,12 @@ def fitted(request, tiny, feature_sets):
 def test_predict_proba_shape_range_and_order(fitted):
     encoder, bundles, X, _ = fitted
     proba = encoder.predict_proba(bundles[:3])  # from the bundles: decode, embed, predict
-    assert proba.shape == (3, len(MOVIESCOPE)) and proba.dtype == np.float32
+    assert proba.shape == (3, len(encoder.genres_)) and proba.dtype == np.float32
     assert ((proba >= 0) & (proba <= 1)).all()
     every = encoder.predict_features(X)
     assert np.allclose(proba, every[:3], atol=1e-5)
     assert np.allclose(encoder.predict_features(X[1:2])[0], every[1], atol=1e-5)  # a row does not depend on its batch
-    assert encoder.predict_proba([]).shape == (0, len(MOVIESCOPE))
+    assert encoder.predict_proba([]).shape == (0, len(encoder.genres_))
 
 
 @pytest.mark.parametrize("name", sorted({spec.encoder: name for name, spec in SPECS.items()}.values()))
@@ -91,7 +108,7 @@ def test_save_load_gives_identical_probabilities(fitted, tmp_path):
     encoder, _, X, _ = fitted
     encoder.save(tmp_path / "model")
     again = type(encoder).load(tmp_path / "model")
-    assert again.get_params() == encoder.get_params()
+    assert again.get_params() == encoder.get_params() and again.genres_ == encoder.genres_
     assert again.feature_key() == encoder.feature_key()
     assert np.array_equal(again.predict_features(X), encoder.predict_features(X))
     assert not list((tmp_path / "model").glob(".*"))  # no temporary files left behind

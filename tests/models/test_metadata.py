@@ -47,7 +47,8 @@ def fitted(data):
 
 def test_has_input():
     assert not MetadataEncoder().has_input(Bundle(id="none"))
-    assert MetadataEncoder().has_input(Bundle(id="empty", metadata=Metadata()))
+    assert not MetadataEncoder().has_input(Bundle(id="empty", metadata={"year": None}))  # nothing to read
+    assert MetadataEncoder().has_input(Bundle(id="one", metadata={"year": None, "studio": "A"}))
 
 
 def test_it_learns_the_planted_fields(fitted, data):
@@ -95,3 +96,41 @@ def test_fit_without_validation(data):
     (bundles, y), *_ = data
     encoder = MetadataEncoder(n_estimators=5).fit(bundles, y)
     assert all(b.num_boosted_rounds() == 5 for b in encoder.boosters_.values())
+
+
+def keyword_catalogue(n: int, seed: int) -> tuple[list[Bundle], np.ndarray]:
+    """Crime movies carry the keyword "heist" among noise keywords; Horror ones were released in October."""
+    rng = np.random.default_rng(seed)
+    noise = ["love", "city", "friendship", "road", "family", "war"]
+    bundles, y = [], np.zeros((n, 2), dtype=np.float32)
+    for i in range(n):
+        crime, horror = rng.random(2) < 0.4
+        keywords = list(rng.choice(noise, 2, replace=False)) + (["heist"] if crime and rng.random() < 0.9 else [])
+        month = 10 if horror else int(rng.integers(1, 10))
+        bundles.append(Bundle(id=f"k{i}", metadata={"keywords": keywords, "release": f"2010-{month:02d}-15",
+                                                    "studio": str(rng.choice(["A", "B"]))}))
+        y[i] = crime, horror
+    return bundles, y
+
+
+def test_list_and_date_fields_are_learned_where_they_carry_evidence(tmp_path):
+    bundles, y = keyword_catalogue(200, seed=1)
+    encoder = MetadataEncoder(n_estimators=50).set_genres(["Crime", "Horror"]).fit(bundles, y)
+    assert [f.kind for f in encoder.schema_.fields] == ["list", "date", "category"]
+    assert "heist" in encoder.categories_["keywords"]
+    with_heist = Bundle(id="a", metadata={"keywords": ["road", "heist"], "release": "2010-03-01"})
+    without = Bundle(id="b", metadata={"keywords": ["road", "love"], "release": "2010-03-01"})
+    october = Bundle(id="c", metadata={"keywords": ["road"], "release": "2010-10-20"})
+    proba = encoder.predict_proba([with_heist, without, october])
+    assert proba[0, 0] > proba[1, 0] + 0.4  # Crime follows the keyword
+    assert proba[2, 1] > proba[1, 1] + 0.4  # Horror follows the release month
+    held_out, y_test = keyword_catalogue(200, seed=2)
+    from sklearn.metrics import average_precision_score
+
+    assert average_precision_score(y_test[:, 0], encoder.predict_proba(held_out)[:, 0]) > 0.9
+    top = encoder.explain(dict(with_heist.metadata), ["Crime"])["Crime"][0]
+    assert top["field"] == "keywords" and top["value"] == ["road", "heist"]
+    encoder.save(tmp_path / "m")
+    again = MetadataEncoder.load(tmp_path / "m")
+    assert again.schema_ == encoder.schema_ and again.genres_.names == ("Crime", "Horror")
+    assert np.array_equal(again.predict_proba([with_heist, october]), encoder.predict_proba([with_heist, october]))

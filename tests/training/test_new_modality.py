@@ -57,7 +57,7 @@ class TrailerShape(Encoder):
 LIGHT_MODELS = {"text": {"params": {"calibration_folds": 2}}, "metadata": {"params": {"n_estimators": 10}},
                 "trailer_shape": {"modality": "trailer_shape", "encoder": "trailer_shape"},
                 **{name: None for name in ("video", "video_tempconv", "video_lstm", "audio", "poster",
-                                           "text_fasttext", "text_minilm")}}
+                                           "text_title", "text_fasttext", "text_minilm")}}
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def toy_table(monkeypatch):
 
 def test_a_toy_sixth_modality_is_trained_cached_fused_reported_and_served(toy_table, tiny_dataset, tmp_path):
     config = tmp_path / "config.json"
-    config.write_text(json.dumps({"models": LIGHT_MODELS}))
+    config.write_text(json.dumps({"models": LIGHT_MODELS, "min_genre_positives": 0}))
     out, cache = tmp_path / "artifacts", tmp_path / "cache"
     train(tiny_dataset, out, load_config(config), "cpu", cache)
 
