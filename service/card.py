@@ -35,7 +35,8 @@ def model_card(artifacts: Artifacts) -> dict[str, Any]:
 
 
 def training_data(data: dict[str, Any], predictions: Path) -> dict[str, Any]:
-    """The manifest's data facts, plus `synthetic`: {"seed": ...} for the synthetic benchmark, else None.
+    """The manifest's data facts, plus `synthetic`: {"seed": ...} for the synthetic benchmark, {} for other
+    data that says it is synthetic, else None.
 
     A manifest that records the benchmark itself (`data.synthetic`) is believed; otherwise the
     ids of the evaluated movies tell, since only the generator names movies `syn<seed><index>`.
@@ -43,6 +44,8 @@ def training_data(data: dict[str, Any], predictions: Path) -> dict[str, Any]:
     declared = data.get("synthetic")
     if isinstance(declared, dict):
         synthetic = declared
+    elif declared is True:  # the dataset says it is synthetic (dataset.json), without the generator's settings
+        synthetic = {}
     elif declared is False:
         synthetic = None
     else:

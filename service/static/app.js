@@ -1,5 +1,5 @@
-// The upload page: send the bundle to /v1/predict (or /v1/explain when the server offers it),
-// show upload progress, then "scoring", then the genres, or a readable error.
+// The upload page: shape the form to the model (form.js), send the bundle to /v1/predict (or /v1/explain
+// when the server offers it), show upload progress, then "scoring", then the genres, or a readable error.
 "use strict";
 
 (() => {
@@ -7,7 +7,8 @@
   const EXPLAIN = "/v1/explain";
   const $ = (id) => document.getElementById(id);
   const el = ms.el;
-  const state = { explainOffered: false, model: null, modelKey: null };
+  const MAX_RETRIES = 60;
+  const state = { explainOffered: false, model: null, modelKey: null, shapedFor: null, retries: 0 };
 
   // Once per page: does this server offer explanations? (Older servers: no /v1/explain.)
   async function detectExplain() {
@@ -16,37 +17,31 @@
     $("explain-choice").hidden = !state.explainOffered;
   }
 
-  // Thresholds come from /v1/model. Asking it first also answers 401 / 503 before a long upload.
+  // The model's genres, thresholds, parts and fields come from /v1/model; the form takes its shape from it.
+  // Asking it before an upload also answers 401 / 503 before a long upload.
   async function modelInfo(key, refresh) {
     if (!refresh && state.model && state.modelKey === key) return state.model;
     const answer = await ms.getJSON("/v1/model", key);
     if (answer.status !== 200 || !answer.body) throw answer;
     state.model = answer.body;
     state.modelKey = key;
+    if (state.shapedFor !== state.model.model_version) {
+      state.shapedFor = state.model.model_version;
+      movieForm.apply(state.model);
+    }
     return state.model;
   }
 
-  // -> the metadata JSON text, or null when no field is filled; throws a readable error for bad numbers
-  function collectMetadata() {
-    const metadata = {};
-    for (const input of $("metadata").querySelectorAll("input[data-key]")) {
-      const label = document.querySelector(`label[for="${input.id}"]`).textContent;
-      if (input.validity.badInput) throw { status: 422, title: `${label}: not a number.`, detail: "" };
-      const text = input.value.trim();
-      if (!text) continue;
-      metadata[input.dataset.key] = input.dataset.type ? Number(text) : text;
+  // On load and whenever the key changes. Without a key (401) the generic form stays until one is typed;
+  // while the server loads its model (503) the page asks again.
+  async function loadModel() {
+    try {
+      await modelInfo($("api-key").value.trim());
+    } catch (answer) {
+      if (answer.status === 503 && state.retries++ < MAX_RETRIES) {
+        setTimeout(loadModel, 1000 * Math.min(30, Math.max(1, Number(answer.retryAfter) || 5)));
+      }
     }
-    return Object.keys(metadata).length ? JSON.stringify(metadata) : null;
-  }
-
-  function formData(metadata) {
-    const data = new FormData();
-    data.append("trailer", $("trailer").files[0]);
-    if ($("poster").files.length) data.append("poster", $("poster").files[0]);
-    const plot = $("plot").value.trim();
-    if (plot) data.append("plot", plot);
-    if (metadata) data.append("metadata", metadata);
-    return data;
   }
 
   // XMLHttpRequest, not fetch: only it reports upload progress.
@@ -77,38 +72,40 @@
     else bar.value = percent;
   }
 
-  async function predict(key, metadata) {
-    const model = await modelInfo(key);
+  async function predict(key, model, metadata) {
     const explain = state.explainOffered && $("explain").checked;
-    let answer = await upload(explain ? EXPLAIN : PREDICT, formData(metadata), key);
+    let answer = await upload(explain ? EXPLAIN : PREDICT, movieForm.formData(metadata), key);
     if (explain && (answer.status === 404 || answer.status === 405)) {
       state.explainOffered = false;  // the server no longer offers it: plain predictions from now on
       $("explain-choice").hidden = true;
-      answer = await upload(PREDICT, formData(metadata), key);
+      answer = await upload(PREDICT, movieForm.formData(metadata), key);
     }
     if (answer.status !== 200 || !answer.body || !Array.isArray(answer.body.genres)) throw answer;
     const current = answer.body.model_version === model.model_version ? model : await modelInfo(key, true);
     return { result: answer.body, model: current };
   }
 
+  // a bundle with nothing the model reads is refused here, naming the parts it reads
+  function refuse(refusal) {
+    if (refusal) throw refusal;
+  }
+
   async function onSubmit(event) {
     event.preventDefault();
     $("error").hidden = true;
     $("results").hidden = true;
-    if (!$("trailer").files.length) {
-      ms.showError($("error"), { status: 0, title: "Choose a trailer file first.", detail: "" });
-      $("trailer").focus();
-      return;
-    }
     const key = $("api-key").value.trim();
     ms.rememberKey(key, $("remember-key").checked);
     $("submit").disabled = true;
     try {
-      const { result, model } = await predict(key, collectMetadata());
-      renderResults(result, model);
+      refuse(movieForm.refusal(state.model));
+      const model = await modelInfo(key);
+      refuse(movieForm.refusal(model));
+      const { result, model: current } = await predict(key, model, movieForm.collectMetadata());
+      renderResults(result, current);
     } catch (failure) {
       ms.showError($("error"), failure.title ? failure : ms.describeError(failure));
-      $("error").focus();
+      (failure.target || $("error")).focus();
     } finally {
       $("status").hidden = true;
       $("submit").disabled = false;
@@ -137,6 +134,26 @@
       missing.map((m) => el("li", { class: "missing" }, `${m}: missing`)));
   }
 
+  // [the notice of what the model left out of what was sent], or []: nothing is dropped without a word
+  function ignoredNotice(result) {
+    const parts = Array.isArray(result.ignored_parts) ? result.ignored_parts : [];
+    const fields = Array.isArray(result.ignored_fields) ? result.ignored_fields : [];
+    if (!parts.length && !fields.length) return [];
+    const said = [
+      parts.length ? `${movieForm.listed(movieForm.partNames(parts), "and")} (it does not read ${parts.length > 1 ? "them" : "it"})` : "",
+      fields.length ? `the catalogue ${fields.length > 1 ? "facts" : "fact"} ${movieForm.listed(fields, "and")} ` +
+        `(${fields.length > 1 ? "fields" : "a field"} it does not know)` : "",
+    ].filter(Boolean);
+    return [el("p", { class: "notice", id: "ignored" }, el("strong", {}, "Not used by this model: "), `${said.join("; ")}.`)];
+  }
+
+  // the text the model's text part read, and what it is: the title comes first, where the model reads it
+  function textRead(model) {
+    const title = movieForm.readsOf(model).includes("title") ? $("title").value.trim() : "";
+    const text = [title, $("plot").value.trim()].filter(Boolean).join(" ");
+    return [text, title ? "Title and plot" : "Plot"];
+  }
+
   function renderResults(result, model) {
     const thresholds = (model && model.thresholds) || {};
     const genres = [...result.genres].sort((a, b) => b.score - a.score);
@@ -147,11 +164,12 @@
       el("h2", { id: "results-title" }, "Genres"),
       el("p", { class: "summary" }, predicted.length ? `Predicted: ${predicted.join(", ")}.` : "No genre reaches its threshold.",
         ` Model ${result.model_version}${typeof total === "number" ? `, scored in ${Math.round(total)} ms` : ""}.`),
+      ...ignoredNotice(result),
       el("ol", { class: "bars" }, genres.map((g) => genreBar(g, thresholds[g.genre]))),
       el("p", { class: "hint" }, "The dark line on each bar marks that genre's threshold; at or above it, the genre is predicted."),
       el("h3", {}, "Modalities"),
       modalityList(result));
-    const why = window.explainView && window.explainView(result, genres, $("plot").value);
+    const why = window.explainView && window.explainView(result, genres, ...textRead(model));
     if (why) box.append(why);
     box.hidden = false;
     box.focus();
@@ -161,6 +179,8 @@
     $("api-key").value = ms.storedKey();
     $("remember-key").checked = Boolean($("api-key").value);
     $("predict-form").addEventListener("submit", onSubmit);
+    $("api-key").addEventListener("change", loadModel);
     detectExplain();
+    loadModel();
   });
 })();

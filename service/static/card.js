@@ -1,10 +1,11 @@
-// The model card: /v1/model (thresholds, fusion weights) and /v1/model/card (training data,
-// backbones, the Table-3 report and its plots). Fields a model lacks are left out.
+// The model card: /v1/model (genres, parts and fields it reads, thresholds, fusion weights) and /v1/model/card
+// (training data and its licences, backbones, the Table-3 report and its plots). Fields a model lacks are left out.
 "use strict";
 
 (() => {
   const $ = (id) => document.getElementById(id);
   const el = ms.el;
+  // optional shorter column heads for the report's 13 Moviescope genres; any other genre keeps its name
   const SHORT = { Animation: "Anim.", Biography: "Bio.", Comedy: "Com.", Fantasy: "Fant.", Mystery: "Myst.",
                   Romance: "Rom.", Thriller: "Thrill." };
   const PLOT_TEXT = { "modality_map.png": "mAP of each model on the test split",
@@ -23,16 +24,82 @@
     $("overview").replaceChildren(
       ...fact("Version", model.model_version), ...fact("Created", card.created || model.created),
       ...fact("Profile", card.profile || model.profile), ...fact("Training seed", card.seed),
-      ...fact("Training data", data.root_name), ...fact("Movies", data.n_movies), ...fact("Splits", splits),
+      ...fact("Training data", data.name || data.root_name), ...fact("Movies", data.n_movies), ...fact("Splits", splits),
       ...fact("Thresholds", model.threshold_objective));
+    $("data-notice").replaceChildren(isObject(data.synthetic) ? syntheticNotice(data) : trainedOn(data));
+    renderLicenses(data.licenses);
+  }
+
+  function syntheticNotice(data) {
     const synthetic = data.synthetic;
-    $("data-notice").replaceChildren(isObject(synthetic)
-      ? el("p", { class: "notice", id: "synthetic" },
-        el("strong", {}, "Trained on synthetic trailers. "),
-        `This model learned from the project's synthetic benchmark (seed ${synthetic.seed ?? "unknown"}, ` +
-        `${synthetic.n ?? data.n_movies ?? "?"} generated movies), not from real films. Its scores say how well ` +
-        "the pipeline recovers the evidence the generator planted, not how it does on real trailers.")
-      : el("p", {}, `Trained on the dataset “${data.root_name ?? "unknown"}”.`));
+    const n = synthetic.n ?? data.n_movies ?? "?";
+    const benchmark = synthetic.seed !== undefined && synthetic.seed !== null;  // else data that says it is synthetic
+    const source = benchmark ? `the project's synthetic benchmark (seed ${synthetic.seed}, ${n} generated movies)`
+      : `synthetic data (${n} movies)`;
+    return el("p", { class: "notice", id: "synthetic" },
+      el("strong", {}, benchmark ? "Trained on synthetic trailers. " : "Trained on synthetic data. "),
+      `This model learned from ${source}, not from real films. ` + (benchmark ? "Its scores say how well the " +
+        "pipeline recovers the evidence the generator planted, not how it does on real trailers." : "Its scores say " +
+        "little about how it does on real films."));
+  }
+
+  // "Trained on 4965 real films (...)." from the dataset's own description, else its name
+  function trainedOn(data) {
+    const films = typeof data.n_movies === "number" ? `${data.n_movies} real films` : "real films";
+    const name = data.name || data.root_name;
+    const source = data.description ? ` (${data.description})` : name ? ` of the dataset “${name}”` : "";
+    return el("p", { id: "trained-on" }, `Trained on ${films}${source}.`);
+  }
+
+  // each source of the data with its terms, and a link to them (http(s) only)
+  function renderLicenses(licenses) {
+    const items = (Array.isArray(licenses) ? licenses : []).filter(isObject);
+    const link = (url) => (typeof url === "string" && /^https?:\/\//i.test(url)
+      ? [" (", el("a", { href: url, rel: "noopener noreferrer" }, url), ")"] : null);
+    $("licenses").replaceChildren(...(items.length ? [el("h4", {}, "Data licences"),
+      el("ul", { class: "licenses" }, items.map((item) => el("li", {}, el("strong", {}, item.name || "the data"),
+        `: ${item.license || "terms not stated"}`, link(item.url))))] : []));
+  }
+
+  const PART_NAMES = { trailer: "the trailer (video and soundtrack)", poster: "the poster", plot: "the plot",
+                       title: "the title", metadata: "catalogue facts" };
+  const KINDS = { number: "number", category: "category (text)", list: "list (of text)", date: "date" };
+  // 2100, 0.5, 1,000,000,000,000: thousands grouped only from 10,000 up, so that years read as years
+  const plain = (n) => n.toLocaleString("en-US", { maximumFractionDigits: 6, useGrouping: Math.abs(n) >= 10000 });
+  const movies = (n) => `${n} training ${n === 1 ? "movie" : "movies"}`;
+
+  function listed(items) {
+    return items.length > 1 ? `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}` : items.join("");
+  }
+
+  function bounds(field) {
+    const low = typeof field.minimum === "number" ? plain(field.minimum) : null;
+    const high = typeof field.maximum === "number" ? plain(field.maximum) : null;
+    if (field.kind === "number") {
+      const range = low !== null && high !== null ? `${low} to ${high}` : low !== null ? `at least ${low}`
+        : high !== null ? `at most ${high}` : "any";
+      return field.integer ? `${range}, whole numbers` : range;
+    }
+    if (field.kind === "category") return `up to ${field.max_length} characters`;
+    if (field.kind === "list") return `up to ${field.max_items} items, each up to ${field.max_length} characters`;
+    return field.kind === "date" ? "YYYY-MM-DD or YYYY-MM" : "";
+  }
+
+  // the parts it reads, its genres, the genres it left out (with their counts) and its catalogue fields
+  function renderScope(model) {
+    const reads = Array.isArray(model.reads) ? model.reads : [];
+    const genres = Array.isArray(model.genres) ? model.genres : [];
+    $("scope").replaceChildren(...fact("Reads", listed(reads.map((p) => PART_NAMES[p] || p))),
+      ...fact(`Genres (${genres.length})`, genres.join(", ")));
+    const left = Object.entries(isObject(model.left_out_genres) ? model.left_out_genres : {});
+    $("left-out").hidden = !left.length;
+    $("left-out").textContent = left.length ? `The training data also had ${listed(left.map(([g, n]) => `${g} ` +
+      `(${movies(n)})`))}. The model does not score ${left.length > 1 ? "them" : "it"}: too few training movies to learn from.` : "";
+    const fields = (Array.isArray(model.metadata_fields) ? model.metadata_fields : []).filter(isObject);
+    $("fields-part").hidden = !fields.length;
+    $("fields").replaceChildren(head(["field", "label on the page", "kind", "bounds"]),
+      el("tbody", {}, fields.map((f) => row([el("td", {}, el("code", {}, f.name)), ms.fieldLabel(String(f.name)),
+        KINDS[f.kind] || f.kind, bounds(f)]))));
   }
 
   // name, whether the weights are pretrained, then whatever else the artifact records (checksums...)
@@ -102,7 +169,9 @@
     $("report-caption").textContent = `Average precision in %, ${report.split ?? "test"} split` +
       `${report.n_movies ? ` (${report.n_movies} movies)` : ""}. uAP = micro, sAP = samples; ` +
       "coverage = movies with the row's input. The service answers with “all (learned)”.";
-    $("report").replaceChildren(head(["model", ...genres.map((g) => SHORT[g] || g), "mAP", "uAP", "sAP", "coverage"]),
+    const genreHead = (g) => el("th", { scope: "col", title: SHORT[g] ? g : null }, SHORT[g] || g);
+    $("report").replaceChildren(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "model"), genres.map(genreHead),
+      ["mAP", "uAP", "sAP", "coverage"].map((c) => el("th", { scope: "col" }, c)))),
       el("tbody", {}, share, rows));
   }
 
@@ -134,6 +203,7 @@
     }
     $("card-title").textContent = `Model card: ${model.body.model_version}`;
     renderOverview(model.body, card.body);
+    renderScope(model.body);
     renderModels(card.body);
     renderFusion(model.body);
     renderReport(model.body, card.body);

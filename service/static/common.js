@@ -1,4 +1,4 @@
-// Shared by the pages: building elements safely, the API key, and readable error messages.
+// Shared by the pages: building elements safely, field labels, the API key, and readable error messages.
 // Server strings only ever reach the page as text nodes (never innerHTML).
 "use strict";
 
@@ -16,6 +16,32 @@ const ms = (() => {
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
     return node;
+  }
+
+  // the IMDB-5000 and MovieLens names; other fields get a label from their name
+  const LABELS = {
+    year: "Year", runtime_min: "Runtime (min)", imdb_score: "IMDb score", budget_usd: "Budget (USD)",
+    gross_usd: "Gross (USD)", num_voted_users: "IMDb user votes", num_critic_for_reviews: "Critic reviews",
+    num_user_for_reviews: "User reviews", movie_facebook_likes: "Facebook likes of the movie",
+    director_facebook_likes: "Facebook likes of the director", actor_1_facebook_likes: "Facebook likes of actor 1",
+    actor_2_facebook_likes: "Facebook likes of actor 2", actor_3_facebook_likes: "Facebook likes of actor 3",
+    facenumber_in_poster: "Faces on the poster", content_rating: "Content rating", language: "Language",
+    country: "Country", movielens_ratings: "MovieLens ratings", movielens_mean_rating: "MovieLens mean rating",
+  };
+  const WORDS = { imdb: "IMDb", movielens: "MovieLens", tmdb: "TMDB", mpaa: "MPAA", usd: "USD", tv: "TV", id: "ID",
+                  num: "number of" };
+  const UNITS = { min: "min", usd: "USD", s: "s", pct: "%", px: "px" };
+
+  // "rating_share_3" -> "Rating share 3", "length_min" -> "Length (min)", "releaseDate" -> "Release date"
+  function fieldLabel(name) {
+    if (LABELS[name]) return LABELS[name];
+    const words = name.replace(/([a-z])([A-Z])/g, "$1 $2").split(/[\s_\-.]+/).filter(Boolean).map((w) => w.toLowerCase());
+    const unit = words.length > 1 ? UNITS[words[words.length - 1]] : undefined;
+    if (unit) words.pop();
+    const text = words.map((w) => WORDS[w] || w).join(" ");
+    if (!text) return name;
+    const sentence = text.charAt(0).toUpperCase() + text.slice(1);
+    return unit ? `${sentence} (${unit})` : sentence;
   }
 
   function pct(value, digits = 1) {
@@ -92,5 +118,5 @@ const ms = (() => {
     box.hidden = false;
   }
 
-  return { el, pct, storedKey, rememberKey, authHeaders, parseJSON, getJSON, describeError, showError };
+  return { el, fieldLabel, pct, storedKey, rememberKey, authHeaders, parseJSON, getJSON, describeError, showError };
 })();

@@ -1,5 +1,5 @@
 // Explanations from /v1/explain, for the top genres: modality shares, Grad-CAM overlays of key
-// frames and the poster, the plot's important words, the top metadata fields, the soundtrack.
+// frames and the poster, the important words of the plot (and title), the top metadata fields, the soundtrack.
 // Every part is optional: what the answer lacks is simply not drawn.
 "use strict";
 
@@ -41,8 +41,9 @@
     return figures.length ? el("div", { class: "why-part" }, el("h4", {}, title), el("div", { class: "overlays" }, figures)) : null;
   }
 
-  // The plot with the words that push this genre marked (up: <mark>, down: <mark class="down">).
-  function plotWords(tokens, plot) {
+  // The text the model read (the plot, after the title for a model that reads it) with the words that push
+  // this genre marked (up: <mark>, down: <mark class="down">).
+  function plotWords(tokens, plot, name) {
     const weights = new Map();
     for (const t of list(tokens).filter((t) => isObject(t) && typeof t.token === "string" && num(t.weight) !== null)) {
       for (const word of t.token.toLowerCase().split(/\s+/)) {
@@ -57,7 +58,7 @@
         : el("mark", { class: weight >= 0 ? "up" : "down", title: signed(weight) }, piece));
     }
     const top = list(tokens).slice(0, 8).map((t) => el("li", {}, `${t.token} ${signed(t.weight)}`));
-    return el("div", { class: "why-part" }, el("h4", {}, "Plot words"), plot ? text : null,
+    return el("div", { class: "why-part" }, el("h4", {}, `${name} words`), plot ? text : null,
       el("ul", { class: "tokens" }, top));
   }
 
@@ -100,7 +101,8 @@
     return genres.filter((g) => named.has(g.genre)).slice(0, MAX_GENRES);
   }
 
-  window.explainView = (result, genres, plot) => {
+  // `plot`: the text the text model read; `name`: what it is ("Plot", "Title and plot")
+  window.explainView = (result, genres, plot, name = "Plot") => {
     const explanation = result.explanation;
     if (!isObject(explanation)) return null;
     const sections = explainedGenres(explanation, genres).map((g) => {
@@ -108,7 +110,7 @@
         shares(isObject(explanation.fusion) ? explanation.fusion[g.genre] : null),
         heatmaps(explanation.video, g.genre, "Key frames", (h) => (num(h.time_s) !== null ? `frame at ${h.time_s.toFixed(1)} s` : "key frame")),
         heatmaps(explanation.poster, g.genre, "Poster", () => "poster"),
-        plotWords(isObject(explanation.text) ? explanation.text[g.genre] : null, plot),
+        plotWords(isObject(explanation.text) ? explanation.text[g.genre] : null, plot, name),
         metadataFields(isObject(explanation.metadata) ? explanation.metadata[g.genre] : null),
         soundtrack(explanation.audio, g.genre),
       ].filter(Boolean);

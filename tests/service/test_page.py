@@ -7,8 +7,11 @@ so that the browser tests cannot silently stop running there. `make test` instal
 import json
 import os
 import shutil
+from email.parser import BytesParser
+from email.policy import HTTP
 from pathlib import Path
 
+import httpx
 import pytest
 
 from models.backbones import LITE0_SHA256
@@ -94,6 +97,13 @@ def bars(page) -> list[dict]:
         predicted: li.classList.contains('predicted'), threshold: !!li.querySelector('.threshold')}))""")
 
 
+def sent_form(request) -> dict[str, str]:
+    """The multipart form (without files: Chromium keeps those from Playwright) the page sent: name -> text."""
+    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + request.post_data_buffer)
+    return {part.get_param("name", header="content-disposition"): part.get_content() for part in message.iter_parts()}
+
+
 def check_fits(page, width: int) -> None:
     """Readable at this width: nothing makes the page scroll sideways."""
     page.set_viewport_size({"width": width, "height": 900})
@@ -121,10 +131,33 @@ def test_prediction_in_the_page_is_the_apis(server, page, movie, screenshots, ke
     assert len(shown) == len(MOVIESCOPE) and all(b["threshold"] for b in shown)
     modalities = page.inner_text("#results .modalities")
     assert all(f"{m}: used" in modalities for m in api["used_modalities"])
+    assert page.locator("#ignored").count() == 0 and "null" not in page.inner_text("#results")  # all of it was used
     assert {"uploading", "scoring"} <= set(page.evaluate("window.phases"))
     for width in WIDTHS:
         check_fits(page, width)
         page.screenshot(path=str(screenshots / f"page-{width}.png"), full_page=True)
+
+
+def test_form_is_built_from_the_models_fields(server, page, key):
+    """Before the key the page shows its generic form (401); once the key is typed, the model's own."""
+    page.goto(server.url + "/")
+    assert page.is_visible("#trailer") and page.get_attribute("#predict-form", "data-model") is None
+    page.fill("#api-key", key)
+    page.press("#api-key", "Tab")
+    page.wait_for_selector("#predict-form[data-model]")
+    model = server.get("/v1/model").json()
+    inputs = page.eval_on_selector_all("#metadata input[data-key]", """els => els.map(e => ({key: e.dataset.key,
+        type: e.type, min: e.min, max: e.max, step: e.step, maxlength: e.maxLength, label: e.labels[0].textContent}))""")
+    assert [i["key"] for i in inputs] == [f["name"] for f in model["metadata_fields"]]
+    shown = {i["key"]: i for i in inputs}
+    assert [shown["year"][k] for k in ("type", "min", "max", "step", "label")] == ["number", "1870", "2100", "1", "Year"]
+    assert [shown["runtime_min"][k] for k in ("type", "step", "label")] == ["number", "any", "Runtime (min)"]
+    assert [shown["content_rating"][k] for k in ("type", "maxlength")] == ["text", 32]
+    for part in ("trailer", "poster", "title", "plot"):
+        assert page.is_visible(f"[data-part='{part}']") == (part in model["reads"]), part
+    lead = page.inner_text("#lead")
+    assert f"the model's {len(model['genres'])} genres" in lead and "13 Moviescope" not in lead
+    check_fits(page, 360)
 
 
 def test_missing_parts_are_listed_as_missing(server, page, movie, key):
@@ -243,6 +276,9 @@ def test_model_card(server, page, screenshots, key):
     assert "seed 0" in page.inner_text("#synthetic")
     heat = page.eval_on_selector_all("#fusion tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
     assert heat == list(MOVIESCOPE)
+    assert f"Genres ({len(MOVIESCOPE)})" in page.inner_text("#scope") and page.is_hidden("#left-out")
+    fields = page.eval_on_selector_all("#fields tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
+    assert fields == [f["name"] for f in model["metadata_fields"]]
     assert "efficientnet_lite0" in page.inner_text("#models") and LITE0_SHA256 in page.inner_text("#models")
     assert "all (learned)" in page.inner_text("#report")
     page.locator("#plots").scroll_into_view_if_needed()
@@ -254,3 +290,111 @@ def test_model_card(server, page, screenshots, key):
     for width in WIDTHS:
         check_fits(page, width)
         page.screenshot(path=str(screenshots / f"model-card-{width}.png"), full_page=True)
+
+
+# ---- a model of titles and catalogue facts with its own genres (no trailer, no poster) ------------------------
+MOVIELENS = ["Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
+             "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"]
+LEARNED = [g for g in MOVIELENS if g != "IMAX"]  # IMAX: only a test movie has it, so the model leaves it out
+LICENSE = {"name": "MovieLens", "license": "research use only", "url": "https://grouplens.org/datasets/movielens/"}
+MEDIA_FREE = ("video", "video_tempconv", "video_lstm", "audio", "poster", "text", "text_fasttext", "text_minilm")
+
+
+def catalogue_row(i: int) -> dict:
+    genres = sorted({LEARNED[i % 18], LEARNED[(5 * i + 1) % 18]}) + (["IMAX"] if i == 59 else [])
+    return {"id": f"ml{i:04d}", "title": f"The {genres[0].lower()} story {i}", "genres": genres,
+            "split": ("train", "train", "train", "val", "test")[i % 5],
+            "metadata": {"year": 1950 + i, "runtime_min": 80.0 + i, "rating_share_3": (i % 10) / 10,
+                         "content_rating": ("G", "PG", "R")[i % 3], "keywords": [g.lower() for g in genres],
+                         "release_date": f"{1950 + i}-0{1 + i % 9}-15"}}
+
+
+@pytest.fixture(scope="module")
+def catalogue_artifacts(tmp_path_factory) -> Path:
+    """A model trained on 60 titles with catalogue facts (a number, a category, a list, a date) and 18 MovieLens
+    genres: it reads the title (and plot) and the metadata, nothing else."""
+    from training.config import load_config
+    from training.train import train
+
+    root = tmp_path_factory.mktemp("catalogue")
+    data = root / "data"
+    data.mkdir()
+    (data / "movies.jsonl").write_text("".join(json.dumps(catalogue_row(i)) + "\n" for i in range(60)))
+    (data / "dataset.json").write_text(json.dumps({"name": "tiny-movielens", "description": "60 test films, MovieLens "
+                                                   "genres", "synthetic": False, "genres": MOVIELENS,
+                                                   "licenses": [LICENSE]}))
+    models = {**dict.fromkeys(MEDIA_FREE), "text_title": {"params": {"calibration_folds": 2}},
+              "metadata": {"params": {"n_estimators": 10}}}
+    (root / "config.json").write_text(json.dumps({"min_genre_positives": 1, "models": models}))
+    train(data, root / "artifacts", load_config(root / "config.json"), "cpu", root / "cache")
+    return root / "artifacts"
+
+
+def test_a_model_without_media_gets_a_form_of_its_own(start_server, catalogue_artifacts, page, media_dir, screenshots):
+    """While the model loads (503) the page shows every part; then only what the model reads. A trailer chosen
+    before stays, marked, and the answer says it was not used; the list, date and category go out as JSON."""
+    srv = start_server(catalogue_artifacts).wait_ready()
+    page.route("**/v1/model", lambda route: route.fulfill(status=503, headers={"Retry-After": "1"},
+                                                           json={"detail": "models are still loading"}))
+    page.goto(srv.url + "/")
+    page.set_input_files("#trailer", str(media_dir / "good.mp4"))
+    page.fill("#metadata [data-key='imdb_score']", "7.5")
+    page.unroute("**/v1/model")
+    page.wait_for_selector("#predict-form[data-model]", timeout=30_000)
+    assert page.is_hidden("[data-part='poster']") and page.is_visible("#title")
+    assert "not read by this model" in page.inner_text("[data-part='trailer']")
+    assert "not read by this model" in page.inner_text("#metadata .unread")
+
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.click("#submit")  # nothing the model reads yet: refused, naming what it reads
+    page.wait_for_selector("#error:not([hidden])")
+    assert "the plot, the title or catalogue facts" in page.inner_text("#error") and posts == []
+
+    page.fill("#title", "The western story 7")
+    page.fill("#metadata [data-key='keywords']", "western, war , ")
+    page.fill("#metadata [data-key='release_date']", "2001-05-04")
+    page.fill("#metadata [data-key='content_rating']", "PG")
+    page.fill("#metadata [data-key='year']", "2001")
+    page.click("#submit")
+    page.wait_for_selector("#results .bar", timeout=120_000)
+    model = httpx.get(srv.url + "/v1/model").json()
+    assert sorted(b["genre"] for b in bars(page)) == sorted(model["genres"]) == sorted(LEARNED)
+    ignored = page.inner_text("#ignored")
+    assert "Not used by this model" in ignored and "the trailer" in ignored and "imdb_score" in ignored
+
+    page.set_input_files("#trailer", [])  # Chromium does not show tests a body with a file: send one without
+    with page.expect_request(lambda request: request.method == "POST") as sent:
+        page.click("#submit")
+    page.wait_for_selector("#results:not([hidden]) .bar", timeout=120_000)
+    form = sent_form(sent.value)
+    assert form.keys() == {"title", "metadata"} and form["title"] == "The western story 7"
+    assert json.loads(form["metadata"]) == {"year": 2001, "content_rating": "PG", "keywords": ["western", "war"],
+                                            "release_date": "2001-05-04", "imdb_score": 7.5}
+    assert "the trailer" not in page.inner_text("#ignored")
+    for width in WIDTHS:
+        check_fits(page, width)
+        page.screenshot(path=str(screenshots / f"catalogue-page-{width}.png"), full_page=True)
+
+
+def test_model_card_of_a_model_trained_on_real_films(start_server, catalogue_artifacts, page, screenshots):
+    srv = start_server(catalogue_artifacts).wait_ready()
+    page.goto(srv.url + "/model")
+    page.wait_for_selector("#card:not([hidden])")
+    assert page.inner_text("#trained-on") == "Trained on 60 real films (60 test films, MovieLens genres)."
+    assert page.locator("#synthetic").count() == 0
+    assert "MovieLens: research use only" in page.inner_text("#licenses")
+    assert page.get_attribute("#licenses a", "href") == LICENSE["url"]
+    scope = page.inner_text("#scope")
+    assert "Genres (18)" in scope and "Film-Noir" in scope and "the title" in scope and "the trailer" not in scope
+    assert "IMAX (0 training movies)" in page.inner_text("#left-out")
+    model = httpx.get(srv.url + "/v1/model").json()
+    fields = page.eval_on_selector_all("#fields tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
+    assert fields == [f["name"] for f in model["metadata_fields"]] and "keywords" in fields
+    heat = page.eval_on_selector_all("#fusion tbody tr", "rows => rows.map(r => r.cells[0].textContent)")
+    assert heat == model["genres"] == LEARNED
+    heads = page.eval_on_selector_all("#report thead th", "ths => ths.map(th => th.title || th.textContent)")
+    assert heads[1:1 + len(LEARNED)] == LEARNED  # a short head (Anim.) keeps the whole name as its title
+    for width in WIDTHS:  # 18 genre columns: the report scrolls in its box, the page does not
+        check_fits(page, width)
+        page.screenshot(path=str(screenshots / f"catalogue-card-{width}.png"), full_page=True)

@@ -25,13 +25,16 @@ def test_pages_are_open_and_load_only_files_that_exist(server, path):
 
 
 def test_upload_form_fields_are_the_apis(server):
+    """The static form, before the page knows the model: every part, none required, the usual IMDB fields."""
     html = server.get("/", headers={}).text
     for field in ('type="file" id="trailer" name="trailer"', 'id="poster" name="poster"', 'id="plot" name="plot"',
-                  'type="submit"', 'id="results"'):
+                  'type="text" id="title" name="title"', 'type="submit"', 'id="results"', 'id="lead"'):
         assert field in html
-    # the server ignores unknown metadata keys, so a misspelt one would be lost without a word
-    keys = re.findall(r'data-key="([^"]+)"', html)
-    assert keys and set(keys) <= set(IMDB_FIELDS)
+    assert " required" not in html  # any part the model reads will do; the page checks, naming them
+    assert "13 Moviescope" not in html and "Score the trailer" not in html
+    # the server ignores unknown metadata keys (naming them), so a misspelt one would still be lost for scoring
+    fields = re.findall(r'data-key="([^"]+)" data-kind="([^"]+)"', html)
+    assert fields and all(IMDB_FIELDS[name].kind == kind for name, kind in fields)
 
 
 def test_model_card_needs_the_key(server):
@@ -91,6 +94,8 @@ def test_a_manifest_that_says_so_is_believed(tmp_path):
     declared = {"synthetic": {"seed": 3, "n": 1000}}
     assert training_data(declared, tmp_path / "absent.jsonl")["synthetic"] == {"seed": 3, "n": 1000}
     assert training_data({"synthetic": False}, synthetic_ids)["synthetic"] is None
+    real_ids = write_predictions(tmp_path / "real.jsonl", ["tt0000001"])
+    assert training_data({"synthetic": True}, real_ids)["synthetic"] == {}  # dataset.json says so: no seed
 
 
 def test_the_card_names_each_pretrained_encoder_and_its_weights_checksum():
