@@ -130,7 +130,7 @@ def _fill(page, bundle) -> None:
     if bundle.poster:
         page.set_input_files("#poster", str(bundle.poster))
     page.fill("#plot", bundle.plot or "")
-    metadata = bundle.metadata.model_dump(exclude_none=True) if bundle.metadata else {}
+    metadata = {k: v for k, v in (bundle.metadata or {}).items() if v is not None}
     for field in page.eval_on_selector_all("#metadata [data-key]", "inputs => inputs.map(i => i.dataset.key)"):
         if field in metadata:
             page.fill(f"#metadata [data-key='{field}']", str(metadata[field]))

@@ -128,7 +128,7 @@ def service(artifacts: Path, bundle, requests: int) -> dict:
 
 def _files(bundle) -> dict:
     return {"trailer": bundle.trailer.read_bytes(), "poster": bundle.poster.read_bytes() if bundle.poster else None,
-            "plot": bundle.plot, "metadata": bundle.metadata.model_dump_json() if bundle.metadata else None}
+            "plot": bundle.plot, "metadata": json.dumps(dict(bundle.metadata)) if bundle.metadata else None}
 
 
 def _post(url: str, files: dict) -> dict:

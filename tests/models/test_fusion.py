@@ -80,6 +80,24 @@ def test_tune_thresholds_maximise_f1():
     assert t[1] == 0.5  # no positive: keep the default
 
 
+def test_tune_thresholds_pick_the_first_best_f1_as_sklearn_scores_it():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    for trial in range(50):
+        n, k = int(rng.integers(2, 50)), int(rng.integers(1, 5))
+        scores = rng.random((n, k)).astype(np.float32)
+        scores = np.round(scores, 1) if trial % 2 else scores  # ties
+        y = (rng.random((n, k)) < 0.3).astype(float)
+        for g, t in enumerate(tune_thresholds(scores, y)):
+            if not y[:, g].any():
+                continue
+            values = np.unique(scores[:, g])
+            candidates = np.concatenate([(values[:-1] + values[1:]) / 2, values[:1]])
+            f1 = [f1_score(y[:, g] > 0.5, scores[:, g] >= c, zero_division=0) for c in candidates]
+            assert t == candidates[int(np.argmax(f1))]
+
+
 def test_rejects_wrong_shape():
     with pytest.raises(ValueError, match="shape"):
         MeanFusion(MODS).predict(np.zeros((2, 3, len(MOVIESCOPE))))

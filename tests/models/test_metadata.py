@@ -134,3 +134,26 @@ def test_list_and_date_fields_are_learned_where_they_carry_evidence(tmp_path):
     again = MetadataEncoder.load(tmp_path / "m")
     assert again.schema_ == encoder.schema_ and again.genres_.names == ("Crime", "Horror")
     assert np.array_equal(again.predict_proba([with_heist, october]), encoder.predict_proba([with_heist, october]))
+
+
+def test_an_artifact_saved_before_schemas_reads_the_imdb_fields_in_their_old_order(tmp_path):
+    """Older artifacts' metadata models have no schema in their state and name each genre's file after the
+    genre: they load as LEGACY_SCHEMA and score exactly as the model saved today does."""
+    from models.schema import IMDB_FIELDS, LEGACY_SCHEMA
+
+    rng = np.random.default_rng(3)
+    bundles = [Bundle(id=f"m{i}", metadata={name: (str(rng.choice(["a", "b"])) if spec.kind == "category" else
+                                                   float(rng.integers(0, 10) + spec.minimum))
+                                            for name, spec in IMDB_FIELDS.items()}) for i in range(80)]
+    y = (rng.random((80, len(MOVIESCOPE))) < 0.4).astype(np.float32)
+    encoder = MetadataEncoder(n_estimators=10, min_category_count=1).fit(bundles, y)
+    assert encoder.schema_ == LEGACY_SCHEMA
+    encoder.save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    for genre, name in config["state"].pop("files").items():
+        (tmp_path / "m" / name).rename(tmp_path / "m" / f"xgb-{genre.lower()}.json")
+    del config["state"]["schema"]
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    old = MetadataEncoder.load(tmp_path / "m")
+    assert old.schema_ == LEGACY_SCHEMA
+    assert np.array_equal(old.predict_proba(bundles), encoder.predict_proba(bundles))

@@ -99,15 +99,30 @@ def server(tiny_artifacts, tmp_path_factory):
         srv.stop()
 
 
-@pytest.fixture
-def start_server(tmp_path):
-    """start_server(artifacts, **env) -> a Server (not yet ready); stopped after the test."""
+def _server_starter(root: Path):
+    """start(artifacts, **env) -> a Server (not yet ready), and the list of those started (to stop)."""
     started: list[Server] = []
 
     def start(artifacts: Path, **env: str) -> Server:
-        started.append(Server(artifacts, tmp_path / f"uploads-{len(started)}", **env))
+        started.append(Server(artifacts, root / f"uploads-{len(started)}", **env))
         return started[-1]
 
+    return start, started
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    """start_server(artifacts, **env) -> a Server (not yet ready); stopped after the test."""
+    start, started = _server_starter(tmp_path)
+    yield start
+    for srv in started:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def start_module_server(tmp_path_factory):
+    """As `start_server`, for the servers a whole test module shares."""
+    start, started = _server_starter(tmp_path_factory.mktemp("module-servers"))
     yield start
     for srv in started:
         srv.stop()

@@ -50,6 +50,18 @@ def test_missing_parts(server, media_dir, thresholds, keep):
     check_result(r.json(), used, thresholds)
 
 
+def test_a_bundle_without_a_trailer(server, media_dir, thresholds):
+    r = server.predict(poster=media_dir / "poster.jpg", metadata=json.dumps({**META, "director": "X"}))
+    assert r.status_code == 200, r.text
+    check_result(r.json(), ["poster", "metadata"], thresholds)
+    assert r.json()["ignored_fields"] == ["director"] and r.json()["ignored_parts"] == []
+    r = server.predict(metadata=json.dumps(META), title="The Title")
+    assert r.status_code == 200, r.text
+    reads_title = "title" in server.get("/v1/model").json()["reads"]
+    check_result(r.json(), ["text", "metadata"] if reads_title else ["metadata"], thresholds)
+    assert r.json()["ignored_parts"] == ([] if reads_title else ["title"])
+
+
 def test_trailer_without_audio_has_no_audio_modality(server, media_dir, thresholds):
     r = server.predict(media_dir / "silent.mp4", plot=PLOT)
     assert r.status_code == 200, r.text
@@ -77,7 +89,7 @@ BAD = {
     "poster not an image": ("good.mp4", {"poster": "text.mp4"}, 415, "not an image"),
     "poster empty": ("good.mp4", {"poster": "empty.mp4"}, 415, "poster"),
     "poster GIF": ("good.mp4", {"poster": "poster.gif"}, 415, "JPEG"),
-    "metadata not JSON": ("good.mp4", {"metadata": "{not json"}, 422, "metadata: Invalid JSON"),
+    "metadata not JSON": ("good.mp4", {"metadata": "{not json"}, 422, "metadata: not valid JSON"),
     "metadata not an object": ("good.mp4", {"metadata": "[1, 2]"}, 422, "metadata:"),
     "metadata wrong type": ("good.mp4", {"metadata": '{"year": "last year"}'}, 422, "metadata.year"),
     "metadata negative count": ("good.mp4", {"metadata": '{"num_voted_users": -5}'}, 422,
@@ -100,8 +112,10 @@ def test_bad_input_gets_a_clear_4xx(server, media_dir, limit_media, trailer, ext
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_form_errors(server, media_dir, route):
-    r = server.predict(poster=media_dir / "poster.jpg", route=route)
-    assert r.status_code == 422 and "trailer" in json.dumps(r.json()["detail"])
+    r = server.predict(route=route)  # every part is optional, but a bundle needs one the model reads
+    reads = server.get("/v1/model").json()["reads"]
+    assert r.status_code == 422 and r.json()["detail"].startswith("nothing to score: this model reads trailer, ")
+    assert r.json()["detail"].endswith(f"{reads[-2]} or {reads[-1]}; it is empty")
     r = server.predict(media_dir / "good.mp4", plot="x" * 20_001, route=route)
     assert r.status_code == 422 and "plot" in r.json()["detail"]
 
@@ -170,8 +184,8 @@ def test_docs_describe_the_multipart_fields(server):
     schema = server.get("/openapi.json").json()
     body = schema["paths"]["/v1/predict"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
     form = schema["components"]["schemas"][body["$ref"].split("/")[-1]]
-    assert form["required"] == ["trailer"]
-    for field in ("trailer", "poster", "plot", "metadata"):
+    assert "required" not in form  # any part may be absent
+    for field in ("trailer", "poster", "plot", "title", "metadata"):
         assert form["properties"][field]["description"]
     assert {"401", "413", "415", "422", "503"} <= set(schema["paths"]["/v1/predict"]["post"]["responses"])
     docs = server.get("/docs")
