@@ -90,8 +90,8 @@ def import_movielens(out: Path, genres: str = "movielens", box_office: Path | No
         raise ImportDataError(f"--genres: expected one of {', '.join(TAXONOMIES)}, got {genres!r}")
     check_out_dir(out, NAME)
     require_real_extras()
+    box = load_box_office(box_office) if box_office is not None else None  # a bad file fails before the slow part
     ratings, imdb = load_sources()
-    box = load_box_office(box_office) if box_office is not None else None
     rows, report = build_rows(ratings, imdb, genres, box, split_seed)
     write_dataset(out, rows, describe(len(rows), genres, box is not None))
     report.log(genres, box)
