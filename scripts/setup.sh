@@ -10,6 +10,8 @@ if [[ "${1:-}" == "--dev" ]]; then
     command -v docker-compose >/dev/null || want_apt+=(docker-compose)
     # the page's browser tests drive Debian's chromium (Playwright, no browser download)
     command -v chromium >/dev/null || want_apt+=(chromium)
+    # real film clips for the media tests: examples/data/Megamind.avi and its damaged copy Megamind_bugy.avi
+    dpkg-query -W -f='${Status}' opencv-doc 2>/dev/null | grep -q "ok installed" || want_apt+=(opencv-doc)
 fi
 if ((${#want_apt[@]})); then
     echo "setup: installing ${want_apt[*]} with apt-get"

