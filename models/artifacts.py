@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError, model_validator
 
-from models.base import Encoder, write_json_atomic
+from models.base import Encoder
 from models.bundle import PARTS
 from models.checksums import sha256_file
 from models.encoders import ENCODER_CLASSES, encoder_class
+from models.files import write_json_atomic
 from models.fusion import LearnedFusion
 from models.genres import GenreSet
 from models.schema import MetadataSchema

@@ -20,8 +20,6 @@ plus one entry in models/encoders.py.
 
 import hashlib
 import json
-import os
-import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -31,6 +29,7 @@ import torch
 
 from models.bundle import Bundle
 from models.decode import Decode
+from models.files import atomic_path, write_json_atomic
 from models.genres import MOVIESCOPE, GenreSet, genre_set
 
 CONFIG_FILE = "config.json"
@@ -179,40 +178,6 @@ def check_proba(proba: np.ndarray, n_genres: int | None = None) -> np.ndarray:
     if proba.ndim != 2 or wrong_width or not np.isfinite(proba).all():
         raise ValueError(f"encoder returned bad probabilities: shape {proba.shape}")
     return np.clip(proba, 0.0, 1.0)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    write_bytes_atomic(path, json.dumps(data, indent=2, sort_keys=True).encode())
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-
-
-class atomic_path:
-    """`with atomic_path(final) as tmp:` write to tmp; it replaces `final` only if the block succeeds.
-
-    The file is private to its owner (mkstemp's 0o600) unless `mode` says otherwise."""
-
-    def __init__(self, final: Path, mode: int | None = None):
-        self.final = Path(final)
-        self.mode = mode
-
-    def __enter__(self) -> Path:
-        self.final.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{self.final.name}.", suffix=".tmp", dir=self.final.parent)
-        os.close(fd)
-        self.tmp = Path(name)
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            if self.mode is not None:
-                os.chmod(self.tmp, self.mode)
-            os.replace(self.tmp, self.final)
-        else:
-            self.tmp.unlink(missing_ok=True)
 
 
 def save_torch_state(module: torch.nn.Module, path: Path) -> None:

@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
-from models.base import Encoder, atomic_path
+from models.base import Encoder
 from models.bundle import Bundle
+from models.files import atomic_path
 from models.schema import LEGACY_SCHEMA, FieldSpec, MetadataSchema, infer
 
 

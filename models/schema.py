@@ -139,7 +139,8 @@ LEGACY_SCHEMA = MetadataSchema(tuple(IMDB_FIELDS.values()))  # what artifacts wi
 def value_kind(value: Any) -> str:
     """The kind of one JSON value; ValueError for what no field can hold."""
     if isinstance(value, bool) or not isinstance(value, int | float | str | list):
-        raise ValueError(f"expected a number, a string, a date or a list of strings, got {_describe(value)}")
+        # a user's value, not a programming error: the callers report ValueErrors as bad input
+        raise ValueError(f"expected a number, a string, a date or a list of strings, got {_describe(value)}")  # noqa: TRY004
     if isinstance(value, int | float):
         if isinstance(value, int) and abs(value) > MAX_ABS_NUMBER:  # float() of a 400-digit int overflows
             raise ValueError(f"a number between {-MAX_ABS_NUMBER:g} and {MAX_ABS_NUMBER:g}, got a {len(str(value))}-digit one")

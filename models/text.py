@@ -19,8 +19,9 @@ import fasttext
 import numpy as np
 from sklearn.metrics import average_precision_score
 
-from models.base import Encoder, atomic_path, check_proba
+from models.base import Encoder, check_proba
 from models.bundle import Bundle
+from models.files import atomic_path
 from models.text_explain import leave_one_out
 
 fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence its load-time deprecation notice

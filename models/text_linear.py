@@ -21,7 +21,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold
 
-from models.base import Encoder, atomic_path, check_proba
+from models.base import Encoder, check_proba
+from models.files import atomic_path
 from models.text import PlotWords, normalise_text
 from models.text_explain import TOP_TOKENS, ranked
 

@@ -16,9 +16,10 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from models.backbones import BackboneError
-from models.base import Encoder, atomic_path, check_proba
+from models.base import Encoder, check_proba
 from models.bundle import Bundle
 from models.checksums import sha256_file_cached
+from models.files import atomic_path
 from models.text import normalise_text
 from models.text_explain import leave_one_out
 

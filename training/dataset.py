@@ -151,9 +151,11 @@ def labels(movies: list[Movie], genres: GenreSet) -> np.ndarray:
     return genres.matrix([g for g in m.genres if g in genres] for m in movies)
 
 
-def default_split(movie_id: str) -> str:
-    """Deterministic split in SPLIT_SHARES proportions from a hash of the id (stable across runs and machines)."""
-    bucket = int(hashlib.sha256(movie_id.encode()).hexdigest()[:8], 16) % 100
+def default_split(movie_id: str, seed: int | None = None) -> str:
+    """Deterministic split in SPLIT_SHARES proportions from a hash of the id, or of (seed, id) when a seed is
+    given (stable across runs and machines; another seed, another split)."""
+    key = movie_id if seed is None else f"{seed}:{movie_id}"
+    bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100
     edge = 0
     for name, share in SPLIT_SHARES:
         edge += round(100 * share)

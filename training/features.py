@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.base import Encoder, atomic_path
+from models.base import Encoder
 from models.bundle import Bundle
 from models.checksums import sha256_file_cached
 from models.device import COMPUTE
+from models.files import atomic_path
 from models.media import MediaError
 from training.engines import Engine, LocalEngine
 from training.progress import progress

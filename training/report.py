@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import precision_recall_curve
 
-from models.base import atomic_path, write_json_atomic
+from models.files import atomic_path, write_json_atomic
 
 SHORT = {"Animation": "Anim.", "Biography": "Bio.", "Thriller": "Thrill.", "Romance": "Rom.",
          "Fantasy": "Fant.", "Mystery": "Myst.", "Comedy": "Com."}
@@ -88,6 +88,8 @@ def _feature_notes(report: dict) -> list[str]:
             extractor = f"{backbone['name']} ({weights}); "
         elif described.get("sentence_model"):
             extractor = f"{described['sentence_model']} (weights SHA-256 {described['weights_sha256']}); "
+        if described.get("reads"):
+            extractor += f"reads {' + '.join(described['reads'])}; "
         lines.append(f"- {name}: {extractor}{params or 'no preprocessing parameters'}")
     return lines + ([""] if lines else [])
 

@@ -32,7 +32,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from models.base import atomic_path
+from models.files import atomic_path
 from models.genres import MOVIESCOPE
 from training import synth_media as media
 from training.ceiling import PLANTED_FILE

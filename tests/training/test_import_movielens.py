@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 
 from service.cli import main
+from training.dataset import default_split
 from training.importers import ImportDataError
 from training.importers.box_office import load_box_office
 from training.importers.movielens import build_rows, describe, import_movielens
-from training.importers.output import check_out_dir, seeded_split, write_dataset
+from training.importers.output import check_out_dir, write_dataset
 from training.importers.titles import normalise_title, title_keys
 
 MOVIESCOPE = ["Action", "Animation", "Biography", "Comedy", "Crime", "Drama", "Family", "Fantasy", "Horror",
@@ -181,10 +182,10 @@ def test_movielens_genres_drop_only_no_genres_listed():
 
 
 def test_split_is_seeded_and_stable():
-    assert [seeded_split(f"ml{i}", 0) for i in range(1, 11)] == [
+    assert [default_split(f"ml{i}", 0) for i in range(1, 11)] == [
         "train", "train", "test", "train", "train", "train", "val", "train", "train", "train"]
-    assert [seeded_split(f"ml{i}", 1) for i in range(1, 11)] != [seeded_split(f"ml{i}", 0) for i in range(1, 11)]
-    shares = Counter(seeded_split(f"ml{i}", 7) for i in range(20_000))
+    assert [default_split(f"ml{i}", 1) for i in range(1, 11)] != [default_split(f"ml{i}", 0) for i in range(1, 11)]
+    shares = Counter(default_split(f"ml{i}", 7) for i in range(20_000))
     assert abs(shares["train"] / 20_000 - 0.7) < 0.02 and abs(shares["val"] / 20_000 - 0.1) < 0.01
 
 

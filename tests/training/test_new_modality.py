@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from models import encoders
-from models.base import Encoder, write_json_atomic
+from models.base import Encoder
 from models.bundle import Bundle
 from models.decode import Decode
+from models.files import write_json_atomic
 from models.genres import MOVIESCOPE
 from service.predictor import Predictor
 from training.config import load_config

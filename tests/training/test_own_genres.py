@@ -31,8 +31,8 @@ def test_a_genre_outside_the_declared_list_is_a_problem_on_its_line(tmp_path):
           {"genres": ["Western", "Drama"]})
     with pytest.raises(DatasetError) as err:
         load_dataset(tmp_path)
-    assert err.value.problems == ["line 2: field 'genres': unknown genre(s) ['Musical']; "
-                                  "dataset.json declares: Western, Drama"]
+    assert err.value.problems == [("line 2: field 'genres': unknown genre(s) ['Musical']; "
+                                   "dataset.json declares: Western, Drama")]
 
 
 @pytest.mark.parametrize(("info", "problem"), [

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.base import atomic_path
-from models.schema import LEGACY_SCHEMA
+from models.files import atomic_path
 from models.genres import MOVIESCOPE
+from models.schema import LEGACY_SCHEMA
 from training import synth_media, synth_poster
 from training.synth import (
     MARKER,

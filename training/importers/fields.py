@@ -1,9 +1,11 @@
-"""The metadata an import writes: each name, the source column it comes from, its JSON type, and the bounds
-the service enforces for it. Label columns (ggplot2movies' genre flags, vega-datasets' Major Genre) are
+"""The metadata an import writes: each name, the source column it comes from, its JSON type, and the range
+its values can have. Label columns (ggplot2movies' genre flags, vega-datasets' Major Genre) are
 never listed here: genres are what the models learn to predict, not something they may read."""
 
 import math
 from collections import Counter
+
+from models.schema import check_value
 
 # metadata name: (ggplot2movies column, type)
 IMDB_FIELDS = {
@@ -27,14 +29,9 @@ BOX_OFFICE_FIELDS = {
 }
 METADATA_NAMES = (*MOVIELENS_FIELDS, *IMDB_FIELDS, *BOX_OFFICE_FIELDS, "release_month")
 
-# (low, high) for numbers, max length for strings: what the service accepts for these names
-BOUNDS = {
-    "year": (1870, 2100), "runtime_min": (0, 1000), "budget_usd": (0, 1e13), "gross_usd": (0, 1e13),
-    "worldwide_gross_usd": (0, 1e13), "imdb_score": (0, 10), "num_voted_users": (0, 1e12),
-    "release_month": (1, 12), "rotten_tomatoes": (0, 100), "movielens_mean_rating": (0, 5),
-    "movielens_ratings": (0, 1e12), **{f"rating_share_{star}": (0, 100) for star in range(1, 11)},
-}
-MAX_STRING = {"content_rating": 32}
+# (low, high) of the fields the service knows no bounds for: what these sources' values can be
+PLAUSIBLE = {"release_month": (1, 12), "rotten_tomatoes": (0, 100), "movielens_mean_rating": (0, 5),
+             "movielens_ratings": (0, 1e12), **{f"rating_share_{star}": (0, 100) for star in range(1, 11)}}
 
 
 def json_value(value: object, kind: type) -> int | float | str | None:
@@ -50,15 +47,20 @@ def json_value(value: object, kind: type) -> int | float | str | None:
 
 
 def bounded(fields: dict[str, object], out_of_bounds: Counter) -> dict[str, object]:
-    """`fields` without missing values, and without those the service would refuse (counted by name)."""
+    """`fields` without missing values, and without those the service would refuse or that cannot be (counted
+    by name). The IMDB-5000 names (year, budget_usd, ...) are checked by the service's own rules."""
     kept = {}
     for name, value in fields.items():
         if value is None:
             continue
-        low, high = BOUNDS.get(name, (-math.inf, math.inf))
-        too_long = isinstance(value, str) and len(value) > MAX_STRING.get(name, math.inf)
-        if too_long or (not isinstance(value, str) and not low <= value <= high):
+        low, high = PLAUSIBLE.get(name, (-math.inf, math.inf))
+        try:
+            check_value(name, value)
+            plausible = isinstance(value, str) or low <= value <= high
+        except ValueError:
+            plausible = False
+        if plausible:
+            kept[name] = value
+        else:
             out_of_bounds[name] += 1
-            continue
-        kept[name] = value
     return kept

@@ -22,11 +22,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from models.genres import MOVIESCOPE_GENRES
+from training.dataset import default_split
 from training.importers import REAL_EXTRA, ImportDataError, require_real_extras
 from training.importers.box_office import BoxOffice, load_box_office
 from training.importers.fields import IMDB_FIELDS, bounded, json_value
 from training.importers.licenses import BOX_OFFICE_LICENSE, LICENSES
-from training.importers.output import check_out_dir, seeded_split, write_dataset
+from training.importers.output import check_out_dir, write_dataset
 from training.importers.titles import normalise_title, title_keys
 from training.progress import progress
 
@@ -37,8 +39,6 @@ NO_GENRE = "(no genres listed)"
 MOVIELENS_GENRES = ("Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama",
                     "Fantasy", "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance", "Sci-Fi",
                     "Thriller", "War", "Western")
-MOVIESCOPE_GENRES = ("Action", "Animation", "Biography", "Comedy", "Crime", "Drama", "Family", "Fantasy",
-                     "Horror", "Mystery", "Romance", "Sci-Fi", "Thriller")
 TO_MOVIESCOPE = {"Children": "Family", **{g: g for g in MOVIELENS_GENRES if g in MOVIESCOPE_GENRES}}
 TAXONOMIES = {"movielens": MOVIELENS_GENRES, "moviescope": MOVIESCOPE_GENRES}
 RATINGS_COLUMNS = ("movieId", "title", "year", "genres", "rating")
@@ -195,7 +195,7 @@ def film_row(film: dict, imdb_row: dict, taxonomy: str, box: BoxOffice | None, s
         report.with_box_office += 1
         fields.update(found)
     movie_id = f"ml{film['movieId']}"
-    split = seeded_split(movie_id, seed)
+    split = default_split(movie_id, seed)
     report.films += 1
     report.genres.update(genres)
     report.splits[split] += 1

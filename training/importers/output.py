@@ -4,14 +4,12 @@
 writes over a directory that holds anything else, such as a dataset with media or a model's artifacts.
 """
 
-import hashlib
 import json
-import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from training.dataset import MOVIES_FILE, SPLIT_SHARES
+from models.files import atomic_path
+from training.dataset import MOVIES_FILE
 from training.importers import ImportDataError
 
 DATASET_FILE = "dataset.json"
@@ -45,18 +43,6 @@ def _dataset_name(path: Path) -> str | None:
         return None
 
 
-def seeded_split(movie_id: str, seed: int) -> str:
-    """train / val / test in SPLIT_SHARES proportions (70/10/20) from a hash of (seed, id): the same on any
-    machine, and a different seed gives a different split."""
-    bucket = int(hashlib.sha256(f"{seed}:{movie_id}".encode()).hexdigest()[:8], 16) % 100
-    edge = 0
-    for split, share in SPLIT_SHARES:
-        edge += round(100 * share)
-        if bucket < edge:
-            return split
-    return SPLIT_SHARES[-1][0]
-
-
 def write_dataset(out: Path, rows: list[dict], description: dict) -> Path:
     """movies.jsonl (one row a line), then dataset.json; NaN or infinity anywhere is an error, never written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -73,14 +59,6 @@ def write_dataset(out: Path, rows: list[dict], description: dict) -> Path:
 
 @contextmanager
 def _atomic_text(final: Path):
-    """A text file written beside `final` that replaces it only when the block succeeds: models.base's
-    atomic_path, which cannot be imported here without torch (seconds and most of a GB for one helper)."""
-    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            yield file
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """A text file (readable by others) that replaces `final` only when the block succeeds."""
+    with atomic_path(final, mode=FILE_MODE) as tmp, tmp.open("w", encoding="utf-8") as file:
+        yield file
