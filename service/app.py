@@ -27,7 +27,9 @@ from models.media import MediaError, UnsupportedMediaError
 from models.schema import MetadataError
 from service.explain import explain, parse_genres
 from service.gate import Gatekeeper
+from service.limits import add_limits
 from service.metrics import Metrics, MetricsMiddleware
+from service.openapi import describe_file_fields
 from service.pages import add_pages
 from service.predictor import BundleError, Predictor, check_artifact_dir, parse_metadata
 from service.schemas import ERROR_RESPONSES, ExplainResponse, ModelInfo, PredictResponse
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.predictor, app.state.busy = None, 0
     _add_routes(app, settings)
     add_pages(app, api_dependencies=[KeyInDocs])
+    add_limits(app, settings, api_dependencies=[KeyInDocs])
+    describe_file_fields(app)
     # the last added runs first: metrics see every answer, the gate answers before the body is read
     app.add_middleware(RejectLargeBodies, max_bytes=settings.max_body_bytes, paths=[PREDICT, EXPLAIN, PREDICT_ALIAS])
     app.add_middleware(Gatekeeper, state=app.state, protected_prefixes=["/v1/", PREDICT_ALIAS],

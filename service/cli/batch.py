@@ -12,15 +12,13 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-import torch
-
-from service.batch_predictor import load_batch_predictor, predict_batch
-from service.predictor import check_artifact_dir
-from training.dataset import Movie, load_dataset
+from models.bundle import Bundle
+from training.dataset import Movie, Rejected, load_dataset
 from training.engines import Engine, LocalEngine
 from training.progress import progress
 
@@ -44,30 +42,61 @@ class Summary:
 def predict_catalogue(artifacts: Path, data: Path, out: Path, split: str = "all", engine: Engine | None = None,
                       device: str = "cpu", report: Path | None = None, batch_size: int = BATCH_SIZE) -> Summary:
     """Score the split's movies into `out` (JSON lines); with `report`, write the Table-3 report of the batch."""
+    import torch  # here, not above: `predict --server` reads catalogues through this module without models
+
+    from service.batch_predictor import load_batch_predictor, predict_batch
+    from service.predictor import check_artifact_dir
+
     check_artifact_dir(artifacts)
-    dataset = load_dataset(data, catalogue=True)
-    movies = [m for m in dataset.movies if split in ("all", m.split)]
-    rejected = [r for r in dataset.rejected if split in ("all", r.split)]
-    if not movies and not rejected:
-        raise ValueError(f"{Path(data) / 'movies.jsonl'}: split {split!r} has no movie")
-    sink = JsonLines(out)
-    done = {line["id"] for line in sink.read()}
-    items = [(r.id, "; ".join(r.problems)) for r in rejected if r.id not in done]
-    items += [(m.bundle.id, m.bundle) for m in movies if m.bundle.id not in done]
-    if done:
-        log.info("%s: %d movies already there, %d to go", out, len(done), len(items))
-    start = time.perf_counter()
+    catalogue = Catalogue.open(data, out, split)
     setup = partial(load_batch_predictor, Path(artifacts).resolve(), device, torch.get_num_threads())
-    with progress(total=len(items), desc="predict", unit="movie", disable=not items) as bar:
-        for line in (engine or LocalEngine()).map(setup, predict_batch, items, batch_size):
-            sink.append(line)
-            bar.update()
-    ids = {m.bundle.id for m in movies} | {r.id for r in rejected}
-    lines = {line["id"]: line for line in sink.read() if line["id"] in ids}
-    if report is not None:
-        write_batch_report(artifacts, data, split, movies, lines, report)
-    failed = sum("error" in line for line in lines.values())
-    return Summary(len(lines), len(items), failed, time.perf_counter() - start)
+    catalogue.write((engine or LocalEngine()).map(setup, predict_batch, catalogue.items, batch_size))
+    return catalogue.finish(artifacts, report)
+
+
+@dataclass
+class Catalogue:
+    """A run over a dataset's split: what is already in `out`, and the `items` this run has to write,
+    in the dataset's order: (id, the movie's bundle, or why its row was rejected)."""
+
+    data: Path
+    split: str
+    movies: list[Movie]
+    rejected: list[Rejected]
+    sink: "JsonLines"
+    items: list[tuple[str, Bundle | str]]
+    start: float = field(default_factory=time.perf_counter)
+
+    @classmethod
+    def open(cls, data: Path, out: Path, split: str) -> "Catalogue":
+        dataset = load_dataset(data, catalogue=True)
+        movies = [m for m in dataset.movies if split in ("all", m.split)]
+        rejected = [r for r in dataset.rejected if split in ("all", r.split)]
+        if not movies and not rejected:
+            raise ValueError(f"{Path(data) / 'movies.jsonl'}: split {split!r} has no movie")
+        sink = JsonLines(out)
+        done = {line["id"] for line in sink.read()}
+        items: list[tuple[str, Bundle | str]] = [(r.id, "; ".join(r.problems)) for r in rejected if r.id not in done]
+        items += [(m.bundle.id, m.bundle) for m in movies if m.bundle.id not in done]
+        if done:
+            log.info("%s: %d movies already there, %d to go", out, len(done), len(items))
+        return cls(Path(data), split, movies, rejected, sink, items)
+
+    def write(self, lines: Iterable[dict]) -> None:
+        """Append each line as it comes (one per item, in order), with a progress bar."""
+        with progress(total=len(self.items), desc="predict", unit="movie", disable=not self.items) as bar:
+            for line in lines:
+                self.sink.append(line)
+                bar.update()
+
+    def finish(self, artifacts: Path | None, report: Path | None) -> Summary:
+        """The run's summary; with `report`, the Table-3 report of the split's lines (needs `artifacts`)."""
+        ids = {m.bundle.id for m in self.movies} | {r.id for r in self.rejected}
+        lines = {line["id"]: line for line in self.sink.read() if line["id"] in ids}
+        if report is not None:
+            write_batch_report(artifacts, self.data, self.split, self.movies, lines, report)
+        failed = sum("error" in line for line in lines.values())
+        return Summary(len(lines), len(self.items), failed, time.perf_counter() - self.start)
 
 
 class JsonLines:
@@ -126,6 +155,13 @@ def predict_catalogue_cli(args, engine: Engine) -> int:
     """`moviescope predict --data`: exit status 0 when every movie was scored, 1 when some failed."""
     from models.device import resolve_device
 
+    check_catalogue_args(args)
+    summary = predict_catalogue(args.artifacts, args.data, args.out, args.split, engine,
+                                resolve_device(args.device), args.report)
+    return print_summary(summary, args)
+
+
+def check_catalogue_args(args) -> None:
     if args.out is None:
         raise ValueError("--data needs --out, the JSON-lines file to write (or to resume)")
     if any(v is not None for v in (args.trailer, args.poster, args.plot, args.title, args.metadata)):
@@ -133,8 +169,10 @@ def predict_catalogue_cli(args, engine: Engine) -> int:
                          "one bundle")
     if args.out.is_dir():
         raise ValueError(f"--out: {args.out} is a directory")
-    summary = predict_catalogue(args.artifacts, args.data, args.out, args.split, engine,
-                                resolve_device(args.device), args.report)
+
+
+def print_summary(summary: Summary, args) -> int:
+    """Exit status 0 when every movie was scored, 1 when some failed."""
     print(summary.line(args.out))
     if args.report is not None:
         print(f"report: {args.report / 'report.md'}")

@@ -51,6 +51,11 @@ def serve(args) -> None:
 
 
 def predict(args) -> int:
+    if args.server is not None:
+        from service.cli.remote import predict_remote
+
+        return predict_remote(args)
+    _local_predict(args)
     if args.data is None:
         from service.predictor import predict_cli
 
@@ -70,6 +75,16 @@ def predict(args) -> int:
     from service.cli.batch import predict_catalogue_cli
 
     return predict_catalogue_cli(args, _engine(args))
+
+
+def _local_predict(args) -> None:
+    """Without --server: the artifact is needed and the flags for a server are not; the local defaults."""
+    if args.artifacts is None:
+        raise ValueError("give --artifacts (predict here) or --server URL (predict on a running service)")
+    for flag, value in (("--api-key", args.api_key), ("--max-in-flight", args.max_in_flight)):
+        if value is not None:
+            raise ValueError(f"{flag} goes with --server")
+    args.engine, args.device = args.engine or "local", args.device or "auto"
 
 
 def _explain(args) -> None:

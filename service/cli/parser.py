@@ -76,13 +76,17 @@ def _serve(sub) -> None:
 def _predict(sub) -> None:
     p = sub.add_parser("predict", help="predict genres for one bundle (prints the same JSON as POST /v1/predict), "
                                        "or with --data for every movie of a dataset (one JSON line each)")
-    p.add_argument("--artifacts", type=Path, required=True)
+    p.add_argument("--artifacts", type=Path, help="the trained artifact directory (or --server)")
+    p.add_argument("--server", metavar="URL", help="predict on a running service instead, e.g. http://gpu-host:8000")
+    p.add_argument("--api-key", help="with --server: its API key (default: MOVIESCOPE_API_KEY)")
+    p.add_argument("--max-in-flight", type=int, metavar="N",
+                   help="with --server and --data: requests at once (default: the server's limit)")
     p.add_argument("--trailer", type=Path, help="the trailer of one bundle (or --data)")
     p.add_argument("--poster", type=Path)
     p.add_argument("--plot", help="plot text, or @FILE to read it from a file")
     p.add_argument("--title", help="the movie's title")
     p.add_argument("--metadata", help="metadata JSON object, or @FILE")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="default: auto")
     p.add_argument("--explain", action="store_true",
                    help="one bundle: also explain the genres (as POST /v1/explain), JSON and PNGs into --out")
     p.add_argument("--genres", help="with --explain: comma-separated genres to explain (default: the top 3)")
@@ -90,8 +94,9 @@ def _predict(sub) -> None:
     p.add_argument("--split", choices=("all", "train", "val", "test"), default="all", help="with --data")
     p.add_argument("--out", type=Path, help="with --data: the JSON-lines output (a re-run resumes it); with "
                                             "--explain: the directory for explanation.json and the images")
-    p.add_argument("--report", type=Path, help="with --data: also write the Table-3 report here (needs labels)")
-    _engine_arguments(p, "batch prediction")
+    p.add_argument("--report", type=Path, help="with --data: also write the Table-3 report here (needs labels; "
+                                               "with --server, also --artifacts: the artifact the server serves)")
+    _engine_arguments(p, "batch prediction", default=None)  # None: --server can tell it was not given
     p.set_defaults(run=commands.predict)
 
 
@@ -106,9 +111,9 @@ def _demo(sub) -> None:
     p.set_defaults(run=commands.demo)
 
 
-def _engine_arguments(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument("--engine", choices=("local", "ray"), default="local",
-                   help=f"where {what} runs: threads here, or Ray (pip install 'moviescope[ray]')")
+def _engine_arguments(p: argparse.ArgumentParser, what: str, default: str | None = "local") -> None:
+    p.add_argument("--engine", choices=("local", "ray"), default=default,
+                   help=f"where {what} runs: threads here (default), or Ray (pip install 'moviescope[ray]')")
     p.add_argument("--ray-address", help="join this Ray cluster (default: RAY_ADDRESS, else a local Ray)")
     p.add_argument("--workers", type=int, help="threads (local, default 2) or Ray actors (default: one per 2 CPUs)")
 

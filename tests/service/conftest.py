@@ -30,9 +30,10 @@ def free_port() -> int:
 class Server:
     """`python -m uvicorn --factory service.app:create_app`, configured by MOVIESCOPE_* variables only."""
 
-    def __init__(self, artifacts: Path, tmp_dir: Path, **env: str):
+    def __init__(self, artifacts: Path, tmp_dir: Path, port: int | None = None, **env: str):
+        """`port`: a free one by default; give a stopped server's to start another in its place."""
         self.artifacts, self.tmp_dir = artifacts, tmp_dir
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         key = env.get("MOVIESCOPE_API_KEY")
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -100,11 +101,11 @@ def server(tiny_artifacts, tmp_path_factory):
 
 
 def _server_starter(root: Path):
-    """start(artifacts, **env) -> a Server (not yet ready), and the list of those started (to stop)."""
+    """start(artifacts, [port], **env) -> a Server (not yet ready), and the list of those started (to stop)."""
     started: list[Server] = []
 
-    def start(artifacts: Path, **env: str) -> Server:
-        started.append(Server(artifacts, root / f"uploads-{len(started)}", **env))
+    def start(artifacts: Path, port: int | None = None, **env: str) -> Server:
+        started.append(Server(artifacts, root / f"uploads-{len(started)}", port, **env))
         return started[-1]
 
     return start, started
@@ -112,7 +113,7 @@ def _server_starter(root: Path):
 
 @pytest.fixture
 def start_server(tmp_path):
-    """start_server(artifacts, **env) -> a Server (not yet ready); stopped after the test."""
+    """start_server(artifacts, [port], **env) -> a Server (not yet ready); stopped after the test."""
     start, started = _server_starter(tmp_path)
     yield start
     for srv in started:
