@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, Self
 
 import httpx
-from pydantic import BaseModel
 
 from models.bundle import Bundle
 
@@ -177,7 +176,7 @@ class MoviescopeClient:
 
 
 def bundle_form(bundle: Bundle) -> tuple[list[tuple[str, Path]], dict[str, str]]:
-    """The form fields of a bundle: its files as uploads, the rest as text (a model or dict as JSON)."""
+    """The form fields of a bundle: its files as uploads, the rest as text (metadata as JSON)."""
     files, data = [], {}
     for field in dataclasses.fields(bundle):
         value = getattr(bundle, field.name)
@@ -185,8 +184,6 @@ def bundle_form(bundle: Bundle) -> tuple[list[tuple[str, Path]], dict[str, str]]
             continue
         if isinstance(value, Path):
             files.append((field.name, value))
-        elif isinstance(value, BaseModel):
-            data[field.name] = value.model_dump_json(exclude_none=True)
         elif isinstance(value, dict | list):
             data[field.name] = json.dumps(value)
         else:
