@@ -47,7 +47,7 @@ def test_cli_predict_matches_the_endpoint(server, media_dir, tmp_path):
 @pytest.mark.parametrize(("metadata", "field"), [
     ('{"imdb_score": "great"}', "metadata.imdb_score"),
     ('{"num_user_for_reviews": -1}', "metadata.num_user_for_reviews"),
-    ("{oops", "metadata: Invalid JSON"),
+    ("{oops", "metadata: not valid JSON"),
 ])
 def test_cli_bad_metadata_names_the_field(tiny_artifacts, media_dir, capsys, metadata, field):
     trailer = str(media_dir / "good.mp4")

@@ -2,6 +2,7 @@
 readiness, admission control (503 + Retry-After), the API key, body limits, error mapping, cleanup."""
 
 import threading
+from types import SimpleNamespace
 from pathlib import Path
 
 import anyio
@@ -31,6 +32,11 @@ class StubPredictor:
         self.error, self.staged, self.still_there = error, [], []
         self.release = threading.Event()
         self.release.set()
+
+    artifacts = SimpleNamespace(genres=MOVIESCOPE)
+
+    def read_metadata(self, raw):
+        return raw, []
 
     def predict(self, bundle):
         self.staged.append(sorted(p.name for p in Path(bundle.trailer).parent.iterdir()))
