@@ -1,14 +1,18 @@
-"""The gate in front of /v1/*: who may send a body, decided from the headers alone.
+"""The gate in front of /v1/* and the admitted paths: who may send a body, decided from the headers alone.
 
 FastAPI parses a multipart form before any dependency runs, so a check in a dependency comes
 after the whole upload (up to the body limit) has been received and spooled to disk. This pure
 ASGI middleware answers before a byte of the body is read:
 - 401 without the API key (when one is set);
 - 503 + Retry-After while the models load;
-- 503 + Retry-After when `max_in_flight` requests to /v1/predict or /v1/explain are already admitted. A request
-  holds its place from its headers to its answer, upload included, so at most `max_in_flight`
-  uploads are in progress at once (disk: at most that many bodies), and a client that does not
-  finish sending its body within `upload_timeout_s` gets 408 and gives its place back.
+- 503 + Retry-After when `max_in_flight` requests to the admitted paths (/v1/predict, /v1/explain) already
+  hold a place. A request holds its place from its headers until the last chunk of its answer is handed
+  to the server (or until it ends without one: a disconnect, an error), upload included, so at most
+  `max_in_flight` uploads are in progress at once (disk: at most that many bodies), and a client that
+  does not finish sending its body within `upload_timeout_s` gets 408 and gives its place back.
+  The place is not held through what runs after the answer (closing the form's files, in a worker
+  thread): a client that sends its next request as soon as it has its answer would otherwise find its
+  own previous request still counted, and be refused although it never had two in flight.
 
 Only the event loop's thread touches the admission counter, so it needs no lock.
 """
@@ -34,23 +38,29 @@ class Gatekeeper:
         self.admitted_paths = frozenset(admitted_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.protected_prefix):
+        path = scope.get("path", "")
+        admitting = path in self.admitted_paths  # protected too, wherever they are (e.g. an alias outside the prefix)
+        if scope["type"] != "http" or not (admitting or path.startswith(self.protected_prefix)):
             await self.app(scope, receive, send)
             return
-        refusal = self._refusal(Headers(scope=scope), admitting=scope["path"] in self.admitted_paths)
+        refusal = self._refusal(Headers(scope=scope), admitting=admitting)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        if scope["path"] not in self.admitted_paths:
+        if not admitting:
             await self.app(scope, receive, send)
             return
-        self.state.busy += 1
-        self.state.metrics.predictions_in_flight.inc()
+        place = _Place(self.state)
+
+        async def send_then_release(message: Message) -> None:
+            if _ends_the_answer(message):
+                place.release()  # before handing it over: the client may send its next request at once
+            await send(message)
+
         try:
-            await self.app(scope, self._upload_deadline(receive), send)
+            await self.app(scope, self._upload_deadline(receive), send_then_release)
         finally:
-            self.state.busy -= 1
-            self.state.metrics.predictions_in_flight.dec()
+            place.release()
 
     def _refusal(self, headers: Headers, admitting: bool) -> JSONResponse | None:
         settings = self.state.settings
@@ -82,6 +92,26 @@ class Gatekeeper:
             raise HTTPException(408, f"the request body did not arrive within {timeout:g} s")
 
         return receive_in_time
+
+
+class _Place:
+    """One admitted request's place in `state.busy`, given back once however often `release` is called."""
+
+    def __init__(self, state: State):
+        self.state, self.held = state, True
+        state.busy += 1
+        state.metrics.predictions_in_flight.inc()
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.state.busy -= 1
+            self.state.metrics.predictions_in_flight.dec()
+
+
+def _ends_the_answer(message: Message) -> bool:
+    return ((message["type"] == "http.response.body" and not message.get("more_body", False))
+            or message["type"] == "http.response.pathsend")
 
 
 def _has_key(headers: Headers, key: str) -> bool:
