@@ -13,6 +13,7 @@ ASGI middleware answers before a byte of the body is read:
   The place is not held through what runs after the answer (closing the form's files, in a worker
   thread): a client that sends its next request as soon as it has its answer would otherwise find its
   own previous request still counted, and be refused although it never had two in flight.
+- 503 + Retry-After once the server is stopping (`refuse_uploads`), also for a body still arriving.
 
 Only the event loop's thread touches the admission counter, so it needs no lock.
 """
@@ -28,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LOADING_RETRY_AFTER_S = "5"
 BUSY_RETRY_AFTER_S = "2"
+STOPPING_DETAIL = "the server is shutting down; send the request again once it is back"
 
 
 class Gatekeeper:
@@ -36,6 +38,9 @@ class Gatekeeper:
         self.state = state  # the app's: settings, predictor (None while loading), busy, metrics
         self.protected_prefix = protected_prefix
         self.admitted_paths = frozenset(admitted_paths)
+        self.stopping = False
+        self._uploading: set[anyio.CancelScope] = set()  # the waits of bodies still arriving
+        state.refuse_uploads = self.refuse_uploads  # for the server, when a stop signal comes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -70,13 +75,24 @@ class Gatekeeper:
         if self.state.predictor is None:
             return JSONResponse({"detail": "models are still loading"}, status_code=503,
                                 headers={"Retry-After": LOADING_RETRY_AFTER_S})
+        if admitting and self.stopping:
+            return JSONResponse({"detail": STOPPING_DETAIL}, status_code=503,
+                                headers={"Retry-After": LOADING_RETRY_AFTER_S})
         if admitting and self.state.busy >= settings.max_in_flight:
             return JSONResponse({"detail": "too many requests in flight; retry shortly"}, status_code=503,
                                 headers={"Retry-After": BUSY_RETRY_AFTER_S})
         return None
 
+    def refuse_uploads(self) -> None:
+        """The server is stopping: bodies still arriving, and requests still to come, get 503 at once, so that
+        the graceful shutdown waits only for the predictions already running. Call it in the event loop."""
+        self.stopping = True
+        for waiting in list(self._uploading):
+            waiting.cancel()
+
     def _upload_deadline(self, receive: Receive) -> Receive:
-        """`receive`, failing with 408 when the body is not complete `upload_timeout_s` after the headers."""
+        """`receive`, failing with 408 when the body is not complete `upload_timeout_s` after the headers, and
+        with 503 when the server stops before it is."""
         timeout = self.state.settings.upload_timeout_s
         deadline = anyio.current_time() + timeout
         body_complete = False
@@ -85,10 +101,17 @@ class Gatekeeper:
             nonlocal body_complete
             if body_complete:  # later calls only wait for a disconnect
                 return await receive()
-            with anyio.move_on_after(deadline - anyio.current_time()):
-                message = await receive()
-                body_complete = message["type"] != "http.request" or not message.get("more_body", False)
-                return message
+            with anyio.move_on_after(deadline - anyio.current_time()) as waiting:
+                self._uploading.add(waiting)
+                try:
+                    if not self.stopping:
+                        message = await receive()
+                        body_complete = message["type"] != "http.request" or not message.get("more_body", False)
+                        return message
+                finally:
+                    self._uploading.discard(waiting)
+            if self.stopping:
+                raise HTTPException(503, STOPPING_DETAIL, headers={"Retry-After": LOADING_RETRY_AFTER_S})
             raise HTTPException(408, f"the request body did not arrive within {timeout:g} s")
 
         return receive_in_time
