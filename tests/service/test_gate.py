@@ -111,3 +111,37 @@ async def test_admitted_paths_are_guarded_wherever_they_are(path, status_code):
     gate = make_gate(inner, api_key="k")
     assert status(await call(gate, path)) == status_code
     assert status(await call(gate, path, {"authorization": "Bearer k"})) == 200
+
+
+async def test_once_stopping_a_body_still_arriving_and_a_new_request_get_503():
+    from fastapi import HTTPException
+
+    waiting = anyio.Event()
+
+    async def reads_the_body(scope, receive, send):
+        waiting.set()
+        await receive()
+
+    gate = make_gate(reads_the_body)
+    never = anyio.Event()
+
+    async def receive():  # a client that sent its headers and then nothing
+        await never.wait()
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/predict", "headers": []}
+    refused = []
+
+    async def request():
+        try:
+            await gate(scope, receive, None)
+        except HTTPException as err:  # FastAPI's handler makes it the JSON answer
+            refused.append(err)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(request)
+        with anyio.fail_after(5):
+            await waiting.wait()
+        gate.refuse_uploads()
+    assert [e.status_code for e in refused] == [503] and "shutting down" in refused[0].detail
+    assert gate.state.busy == 0
+    assert status(await call(gate, "/v1/predict")) == 503
