@@ -44,7 +44,7 @@ class Gatekeeper:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        admitting = path in self.admitted_paths  # protected too, wherever they are (e.g. an alias outside the prefix)
+        admitting = path in self.admitted_paths  # guarded wherever they are (an alias outside the prefix)
         if scope["type"] != "http" or not (admitting or path.startswith(self.protected_prefix)):
             await self.app(scope, receive, send)
             return
@@ -106,7 +106,7 @@ class Gatekeeper:
                 try:
                     if not self.stopping:
                         message = await receive()
-                        body_complete = message["type"] != "http.request" or not message.get("more_body", False)
+                        body_complete = message["type"] != "http.request" or not message.get("more_body")
                         return message
                 finally:
                     self._uploading.discard(waiting)

@@ -41,7 +41,7 @@ class StoppingServer(uvicorn.Server):
             loop = asyncio.get_running_loop()  # a signal handler runs in the loop's (main) thread
         except RuntimeError:
             return
-        loop.call_soon_threadsafe(self.on_stop)  # not from inside the handler: it may interrupt the loop itself
+        loop.call_soon_threadsafe(self.on_stop)  # not in the handler: it may have interrupted the loop itself
 
 
 def run_until_stopped(server: uvicorn.Server) -> None:
