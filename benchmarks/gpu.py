@@ -34,7 +34,7 @@ def main() -> None:
     started = time.perf_counter()
     device = _check_device(args.device)
     r = {"machine": machine(), "device": device, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-         "setup_s": args.setup_s, "n_movies": args.n}
+         "setup_s": args.setup_s, "n_movies": args.n, "load_avg": [os.getloadavg()[0]]}
     r["training"] = training(work, args.n, device)
     r["reference_synth_s"] = _timed("synth", "--out", work / "reference", "--n", "1", "--duration", "120",
                                     "--size", "1280x720", "--seed", "7")
@@ -43,6 +43,7 @@ def main() -> None:
     r["lstm_explain"] = lstm_explain(work, device)
     r["batch"] = batch(work, device)
     r["wall_s"] = time.perf_counter() - started + (args.setup_s or 0)
+    r["load_avg"].append(os.getloadavg()[0])
     out = RESULTS / ("gpu.json" if device == "cuda" else f"gpu-dryrun-{device}.json")
     out.write_text(json.dumps(r, indent=2))
     from benchmarks.report import write_markdown

@@ -34,7 +34,8 @@ def gpu_lines(r: dict) -> list[str]:
         + (f"{r['started']} on {m['cores']} cores ({m['cpu']}), GPU: {m['gpu']}, torch {m['torch']}, device "
            f"`{r['device']}`; {r['wall_s'] / 60:.1f} min in all, installing ffmpeg and the wheels from `.gpu/` "
            f"included ({r['setup_s']:.0f} s). Raw numbers in `benchmarks/results/{'gpu' if on_gpu else 'gpu-dryrun-cpu'}"
-           ".json`. How to run it on a machine without network: the header of `benchmarks/gpu.sh`."), "",
+           ".json`. How to run it on a machine without network: the header of `benchmarks/gpu.sh`.")
+        + (f" Load average {r['load_avg'][0]:.1f} before, {r['load_avg'][1]:.1f} after." if "load_avg" in r else ""), "",
         "| goal (on a GPU) | measured | |", "|---|---|---|",
         *(f"| {g} | {v} | {('met' if ok else '**missed**') if on_gpu else 'not a GPU run'} |"
           for g, v, ok in goals(r)), "",
