@@ -74,11 +74,12 @@ def test_serve_flags_override_the_environment(monkeypatch, tiny_artifacts):
     from service import server
 
     seen = {}
-    monkeypatch.setattr(server.uvicorn, "run", lambda app, **kw: seen.update(kw, app=app()))
+    monkeypatch.setattr(server, "run_until_stopped", lambda srv: seen.update(config=srv.config, app=srv.config.app()))
     monkeypatch.setenv("MOVIESCOPE_PORT", "9999")
     monkeypatch.setenv("MOVIESCOPE_MAX_IN_FLIGHT", "7")
     server.serve(artifacts=tiny_artifacts, port=8123)
-    assert seen["host"] == "127.0.0.1" and seen["port"] == 8123 and seen["factory"] is True
+    config = seen["config"]
+    assert config.host == "127.0.0.1" and config.port == 8123 and config.factory is True
     settings = seen["app"].state.settings
     assert settings.artifacts == tiny_artifacts and settings.max_in_flight == 7
 

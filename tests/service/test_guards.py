@@ -2,8 +2,8 @@
 readiness, admission control (503 + Retry-After), the API key, body limits, error mapping, cleanup."""
 
 import threading
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import anyio
 import httpx
