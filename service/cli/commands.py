@@ -13,7 +13,8 @@ def synth(args) -> None:
 def import_movielens(args) -> None:
     from training.importers.movielens import import_movielens
 
-    report = import_movielens(args.out, genres=args.genres, box_office=args.box_office, split_seed=args.split_seed)
+    report = import_movielens(args.out, genres=args.genres, box_office=args.box_office, split_seed=args.split_seed,
+                              audience=args.audience_factors)
     print(f"wrote {report.films} films to {args.out}")
 
 

@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from service.cli import commands
+from training.importers.audience import AUDIENCE_FACTORS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +38,9 @@ def _import(sub) -> None:
     m.add_argument("--box-office", type=Path, metavar="FILE",
                    help="vega-datasets' data/movies.json (npm vega-datasets): adds box-office metadata")
     m.add_argument("--split-seed", type=int, default=0, help="seed of the 70/10/20 split by id (default 0)")
+    m.add_argument("--audience-factors", type=int, default=AUDIENCE_FACTORS, metavar="K",
+                   help="each film's place among MovieLens' raters as K numbers, audience_1..K (who rated it, "
+                        f"never its genres; default {AUDIENCE_FACTORS}, 0 for none)")
     m.set_defaults(run=commands.import_movielens)
 
 

@@ -323,7 +323,7 @@ def catalogue_artifacts(tmp_path_factory) -> Path:
     (data / "dataset.json").write_text(json.dumps({"name": "tiny-movielens", "description": "60 test films, MovieLens "
                                                    "genres", "synthetic": False, "genres": MOVIELENS,
                                                    "licenses": [LICENSE]}))
-    models = {**dict.fromkeys(MEDIA_FREE), "text_title": {"params": {"calibration_folds": 2}},
+    models = {**dict.fromkeys(MEDIA_FREE), "text_title": {"params": {}},
               "metadata": {"params": {"n_estimators": 10}}}
     (root / "config.json").write_text(json.dumps({"min_genre_positives": 1, "models": models}))
     train(data, root / "artifacts", load_config(root / "config.json"), "cpu", root / "cache")

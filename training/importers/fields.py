@@ -6,6 +6,7 @@ import math
 from collections import Counter
 
 from models.schema import check_value
+from training.importers.audience import AUDIENCE_FACTORS, audience_fields
 
 # metadata name: (ggplot2movies column, type)
 IMDB_FIELDS = {
@@ -31,7 +32,8 @@ METADATA_NAMES = (*MOVIELENS_FIELDS, *IMDB_FIELDS, *BOX_OFFICE_FIELDS, "release_
 
 # (low, high) of the fields the service knows no bounds for: what these sources' values can be
 PLAUSIBLE = {"release_month": (1, 12), "rotten_tomatoes": (0, 100), "movielens_mean_rating": (0, 5),
-             "movielens_ratings": (0, 1e12), **{f"rating_share_{star}": (0, 100) for star in range(1, 11)}}
+             "movielens_ratings": (0, 1e12), **{f"rating_share_{star}": (0, 100) for star in range(1, 11)},
+             **{name: (-1, 1) for name in audience_fields(AUDIENCE_FACTORS)}}
 
 
 def json_value(value: object, kind: type) -> int | float | str | None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from models.genres import MOVIESCOPE_GENRES
 from training.dataset import default_split
 from training.importers import REAL_EXTRA, ImportDataError, require_real_extras
+from training.importers.audience import AUDIENCE_FACTORS, audience_factors
 from training.importers.box_office import BoxOffice, load_box_office
 from training.importers.fields import IMDB_FIELDS, bounded, json_value
 from training.importers.licenses import BOX_OFFICE_LICENSE, LICENSES
@@ -41,7 +42,7 @@ MOVIELENS_GENRES = ("Action", "Adventure", "Animation", "Children", "Comedy", "C
                     "Thriller", "War", "Western")
 TO_MOVIESCOPE = {"Children": "Family", **{g: g for g in MOVIELENS_GENRES if g in MOVIESCOPE_GENRES}}
 TAXONOMIES = {"movielens": MOVIELENS_GENRES, "moviescope": MOVIESCOPE_GENRES}
-RATINGS_COLUMNS = ("movieId", "title", "year", "genres", "rating")
+RATINGS_COLUMNS = ("movieId", "userId", "title", "year", "genres", "rating")
 IMDB_COLUMNS = ("title", "year", *(column for column, _ in IMDB_FIELDS.values()))
 
 
@@ -83,7 +84,7 @@ class ImportReport:
 
 
 def import_movielens(out: Path, genres: str = "movielens", box_office: Path | None = None,
-                     split_seed: int = 0) -> ImportReport:
+                     split_seed: int = 0, audience: int = AUDIENCE_FACTORS) -> ImportReport:
     """Write the joined films to `out` (movies.jsonl and dataset.json); the counts are logged and returned."""
     started = time.monotonic()
     if genres not in TAXONOMIES:
@@ -92,7 +93,7 @@ def import_movielens(out: Path, genres: str = "movielens", box_office: Path | No
     require_real_extras()
     box = load_box_office(box_office) if box_office is not None else None  # a bad file fails before the slow part
     ratings, imdb = load_sources()
-    rows, report = build_rows(ratings, imdb, genres, box, split_seed)
+    rows, report = build_rows(ratings, imdb, genres, box, split_seed, audience)
     write_dataset(out, rows, describe(len(rows), genres, box is not None))
     report.log(genres, box)
     log.info("wrote %s in %.1f s", out, time.monotonic() - started)
@@ -115,10 +116,17 @@ def load_sources():
     return tuple(tables)
 
 
-def build_rows(ratings, imdb, taxonomy: str, box: BoxOffice | None, seed: int) -> tuple[list[dict], ImportReport]:
-    """One movies.jsonl row per joined film that keeps a genre, in movieId order."""
+def build_rows(ratings, imdb, taxonomy: str, box: BoxOffice | None, seed: int,
+               audience: int = 0) -> tuple[list[dict], ImportReport]:
+    """One movies.jsonl row per joined film that keeps a genre, in movieId order; with `audience` > 0, each
+    film's audience factors (audience.py) among its metadata."""
     report = ImportReport(movielens_ratings=len(ratings), imdb_films=len(imdb))
     films = films_from_ratings(ratings)
+    factors = audience_factors(ratings, audience) if audience > 0 else {}
+    if factors:
+        log.info("audience factors: %d per film, from who rated what (audience.py)", len(next(iter(factors.values()))))
+    for film in films:
+        film["audience"] = factors.get(film["movieId"], {})
     report.movielens_films = len(films)
     index, report.imdb_ambiguous = imdb_index(imdb)
     claimed: set[tuple[str, int]] = set()  # the IMDB rows' keys already joined (one key per row)
@@ -189,7 +197,7 @@ def film_row(film: dict, imdb_row: dict, taxonomy: str, box: BoxOffice | None, s
     fields = {"year": film["year"], **{name: json_value(imdb_row[column], kind)
                                        for name, (column, kind) in IMDB_FIELDS.items()},
               "movielens_ratings": film["movielens_ratings"],
-              "movielens_mean_rating": film["movielens_mean_rating"]}
+              "movielens_mean_rating": film["movielens_mean_rating"], **film.get("audience", {})}
     found = box.find([*title_keys(film["title"]), normalise_title(imdb_row["title"])], film["year"]) if box else None
     if found:
         report.with_box_office += 1
