@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from benchmarks.gpu_report import gpu_lines, gpu_results
+from benchmarks.real_films_report import real_film_results, real_films_lines
 from benchmarks.soak_report import soak_lines
 
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
@@ -62,6 +63,8 @@ def write_markdown(r: dict, path: Path) -> None:
         f"- training job peak RSS: {t['train_peak_rss_mb']:.0f} MB" if "train_peak_rss_mb" in t else "", "",
     ]
     lines += quality_lines(json.loads(QUALITY.read_text())) if QUALITY.is_file() else []
+    for real in real_film_results():
+        lines += real_films_lines(json.loads(real.read_text()))
     lines += explain_lines(json.loads(EXPLAIN.read_text())) if EXPLAIN.is_file() else []
     lines += catalogue_lines(json.loads(CATALOGUE.read_text())) if CATALOGUE.is_file() else []
     lines += soak_lines(json.loads(SOAK.read_text())) if SOAK.is_file() else []

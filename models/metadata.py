@@ -38,10 +38,11 @@ class MetadataEncoder(Encoder):
 
     def __init__(self, n_estimators: int = 300, max_depth: int = 2, learning_rate: float = 0.05,
                  subsample: float = 0.8, early_stopping_rounds: int = 30, min_category_count: int = 3,
-                 max_categories: int = 20, seed: int = 0):
+                 max_categories: int = 20, absent_copies: int = 1, seed: int = 0):
         self._store(n_estimators=n_estimators, max_depth=max_depth, learning_rate=learning_rate,
                     subsample=subsample, early_stopping_rounds=early_stopping_rounds,
-                    min_category_count=min_category_count, max_categories=max_categories, seed=seed)
+                    min_category_count=min_category_count, max_categories=max_categories,
+                    absent_copies=absent_copies, seed=seed)
 
     # ---- input side ----------------------------------------------------------
     def has_input(self, bundle: Bundle) -> bool:
@@ -60,6 +61,7 @@ class MetadataEncoder(Encoder):
         self.categories_ = {spec.name: self._vocabulary(X, spec) for spec in self.schema_.fields
                             if spec.kind in ("category", "list")}
         self.priors_ = [float(p) for p in Y.mean(axis=0)] if len(Y) else [0.0] * len(self.genres_)
+        X, Y = with_absent_copies(X, Y, self.absent_copies, self.seed)
         train = xgb.DMatrix(self._matrix(X), missing=np.nan)
         val = xgb.DMatrix(self._matrix(X_val), missing=np.nan) if X_val and Y_val is not None else None
         self.boosters_: dict[str, xgb.Booster] = {}
@@ -188,3 +190,24 @@ def _date_columns(value: str | None) -> tuple[float, float]:
 
 def _slug(genre: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", genre.lower()).strip("-") or "genre"
+
+
+def with_absent_copies(X: list[dict], Y: np.ndarray, copies: int, seed: int) -> tuple[list[dict], np.ndarray]:
+    """X and Y followed by `copies` copies of every row in which each field group is left out with probability
+    1/2. A request often brings only some of the facts a catalogue had in training; trees that never saw a
+    field missing send such a request down an arbitrary branch. Numbered fields (rating_share_1..10,
+    audience_1..32) are one group: they come together or not at all."""
+    if copies < 1 or not X:
+        return X, Y
+    rng = np.random.default_rng(seed)
+    copied = []
+    for _ in range(copies):
+        for row in X:
+            kept = {group for group in {_group(name) for name in row} if rng.random() < 0.5}
+            copied.append({name: value for name, value in row.items() if _group(name) in kept})
+    return [*X, *copied], np.vstack([Y, *([Y] * copies)])
+
+
+def _group(name: str) -> str:
+    stem, _, number = name.rpartition("_")
+    return stem if stem and number.isdigit() else name
