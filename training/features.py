@@ -131,12 +131,30 @@ class EncoderSetup:
 
     def __reduce__(self):
         encoder = self.encoder
-        return _rebuilt, (type(encoder), encoder.get_params(), encoder.device, torch.get_num_threads())
+        return _rebuilt, (type(encoder), encoder.get_params(), encoder.device, torch.get_num_threads(),
+                          _blas_threads())
 
 
-def _rebuilt(cls: type[Encoder], params: dict, device: str, threads: int) -> EncoderSetup:
+_BLAS_LIMITS = []  # the limits set in a rebuilt process (kept: letting them go would restore the old count)
+
+
+def _rebuilt(cls: type[Encoder], params: dict, device: str, threads: int, blas_threads: int | None = None
+             ) -> EncoderSetup:
+    """Ray sets OMP_NUM_THREADS in its workers, so numpy's BLAS (librosa's mel filterbank) sums in another
+    order than here unless its thread count is set back too."""
     torch.set_num_threads(threads)
+    if blas_threads:
+        from threadpoolctl import threadpool_limits
+
+        _BLAS_LIMITS.append(threadpool_limits(limits=blas_threads, user_api="blas"))
     return EncoderSetup(cls(**params).to(device))
+
+
+def _blas_threads() -> int | None:
+    from threadpoolctl import threadpool_info
+
+    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return max(counts) if counts else None
 
 
 def embed_batch(encoder: Encoder, bundles: list[Bundle]) -> list:

@@ -91,7 +91,7 @@ def _synthetic_example(data: Path, port: int) -> str:
 def _real_example(data: Path, port: int) -> str:
     rows = (json.loads(line) for line in (data / "movies.jsonl").read_text().splitlines())
     movie = next(r for r in rows if r["split"] == "test" and len(r.get("metadata", {})) >= 5)
-    facts = {k: v for k, v in movie["metadata"].items() if not k.startswith("rating_share")}
+    facts = {k: v for k, v in movie["metadata"].items() if not k.startswith(("rating_share", "audience_"))}
     return (
         f"\nThe service is starting. In another terminal, try a real film of the test split "
         f"({movie['title']}; MovieLens says {', '.join(movie['genres'])}):\n\n"
