@@ -8,6 +8,7 @@ plus a `collate` function that turns a list of items into a batch tensor.
 
 import copy
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -95,21 +96,37 @@ def micro_ap(y_true, proba: np.ndarray) -> float:
 
 
 class Standardise(nn.Module):
-    """Feature scaling over the last axis, learned from the training set and saved with the weights (buffers)."""
+    """Feature scaling over the last axis, learned from the training set and saved with the weights (buffers).
+
+    `fit` also keeps the range each standardised feature spans in training (`low`, `high`), and the forward
+    pass clips to it: an input far from the training data (a real photo for a head trained on synthetic
+    posters) cannot push a feature, and with it the logits, beyond anything the head was fitted on. A
+    state saved before the bounds existed loads with infinite ones, which clip nothing (the same scores).
+    """
 
     def __init__(self, dim: int):
         super().__init__()
         self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer("std", torch.ones(dim))
+        self.register_buffer("low", torch.full((dim,), -math.inf))
+        self.register_buffer("high", torch.full((dim,), math.inf))
 
     def fit(self, X: torch.Tensor) -> "Standardise":
         flat = X.reshape(-1, X.shape[-1]).float()
         self.mean.copy_(flat.mean(dim=0))
         self.std.copy_(flat.std(dim=0).nan_to_num(1.0).clamp_min(1e-4))
+        scaled = (flat - self.mean) / self.std
+        self.low.copy_(scaled.amin(dim=0))
+        self.high.copy_(scaled.amax(dim=0))
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x.float() - self.mean) / self.std
+        return torch.clamp((x.float() - self.mean) / self.std, self.low, self.high)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for name, unbounded in (("low", -math.inf), ("high", math.inf)):  # heads saved before the bounds
+            state_dict.setdefault(prefix + name, torch.full_like(getattr(self, name), unbounded))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 def _out_features(module: nn.Module) -> int:

@@ -34,6 +34,7 @@ from service.pages import add_pages
 from service.predictor import BundleError, Predictor, check_artifact_dir, parse_metadata
 from service.schemas import ERROR_RESPONSES, ExplainResponse, ModelInfo, PredictResponse
 from service.settings import Settings
+from service.trust import TrustPolicy
 from service.uploads import RejectLargeBodies, remove_stale_request_dirs, request_dir, save_upload
 
 log = logging.getLogger("moviescope.service")
@@ -102,7 +103,8 @@ async def _load_models(app: FastAPI) -> None:
         device = resolve_device(settings.device)
         predictor = await run_in_threadpool(Predictor.from_dir, settings.artifacts, device=device,
                                             limits=settings.media_limits(),
-                                            max_poster_pixels=settings.max_poster_pixels)
+                                            max_poster_pixels=settings.max_poster_pixels,
+                                            trust=TrustPolicy.from_settings(settings))
     except Exception as err:  # whatever broke, there is nothing to serve: stop
         # a user's mistake (ValueError: ArtifactError, wrong backbone weights, ...) needs no traceback
         log.critical("cannot load the models from %s: %s; shutting down", settings.artifacts, err,

@@ -24,6 +24,7 @@ from models.device import COMPUTE
 from models.media import MediaError
 from models.schema import MetadataError
 from service.predictor import BundleError, Predictor, Scored
+from service.trust import TrustPolicy
 
 
 class BatchPredictor(Predictor):
@@ -36,14 +37,16 @@ class BatchPredictor(Predictor):
         timings = [{"decode": prepared[i][2]} for i in good]
         admitted = [prepared[i][0] for i in good]
         with COMPUTE, torch.inference_mode():
-            scores = self._score_many([a[0] for a in admitted], [prepared[i][1] for i in good], timings)
+            scores, judged = self._score_many([a[0] for a in admitted], [prepared[i][1] for i in good], timings)
             for k, i in enumerate(good):
                 start = time.perf_counter()
-                fused = self._fuse(scores[k])
+                trusted = self.trust.fused(scores[k], judged[k])
+                fused = self._fuse(trusted)
                 timings[k]["fusion"] = (time.perf_counter() - start) * 1000
                 timings[k]["total"] = sum(timings[k].values())
                 bundle, ignored_fields, ignored_parts = admitted[k]
-                scored = Scored(bundle, prepared[i][1], scores[k], fused, ignored_fields, ignored_parts)
+                scored = Scored(bundle, prepared[i][1], scores[k], fused, ignored_fields, ignored_parts, judged[k],
+                                tuple(trusted))
                 answers[i] = self.response(scored, timings[k])
         return answers
 
@@ -56,9 +59,11 @@ class BatchPredictor(Predictor):
         except (MediaError, MetadataError, BundleError, OSError) as err:  # a corrupt trailer, a file gone, ...
             return err
 
-    def _score_many(self, bundles: list[Bundle], decoded: list[dict], timings: list[dict]) -> list[dict]:
-        """Each movie's {modality: (n_genres,) scores}; its timings get each stage's time per movie in it."""
+    def _score_many(self, bundles: list[Bundle], decoded: list[dict], timings: list[dict]) -> tuple[list, list]:
+        """Each movie's {modality: (n_genres,) scores} and {modality: typicality}; its timings get each stage's
+        time per movie in it, and its own typicality time."""
         scores: list[dict[str, np.ndarray]] = [{} for _ in bundles]
+        judged: list[dict] = [{} for _ in bundles]
         for modality, encoder in self.artifacts.encoders.items():
             if encoder.reads_file:
                 present = [i for i, d in enumerate(decoded) if modality in d]
@@ -66,16 +71,19 @@ class BatchPredictor(Predictor):
                 present = [i for i, b in enumerate(bundles) if encoder.has_input(b)]
             if not present:
                 continue
-            start = time.perf_counter()
+            start, judging_ms = time.perf_counter(), 0.0
             raws = [decoded[i][modality] if modality in decoded[i] else encoder.load_input(bundles[i])
                     for i in present]
             for i, features in zip(present, encoder.embed_many(raws), strict=True):
                 if features is not None:  # each head sees one movie, as in `predict`: the same float rounding
                     scores[i][modality] = check_proba(encoder.predict_features([features]), len(encoder.genres_))[0]
-            share = (time.perf_counter() - start) * 1000 / len(present)
+                    before = timings[i].get("typicality", 0.0)
+                    judged[i][modality] = self._judge(encoder, features, timings[i])
+                    judging_ms += timings[i]["typicality"] - before  # the movie's own, not the stage's
+            share = ((time.perf_counter() - start) * 1000 - judging_ms) / len(present)
             for i in present:
                 timings[i][modality] = share
-        return scores
+        return scores, judged
 
 
 def load_batch_predictor(artifacts: Path, device: str = "cpu", threads: int | None = None) -> BatchPredictor:
@@ -83,7 +91,7 @@ def load_batch_predictor(artifacts: Path, device: str = "cpu", threads: int | No
     thread count of the process that asked (some kernels round differently with another count)."""
     if threads is not None and threads != torch.get_num_threads():
         torch.set_num_threads(threads)
-    return BatchPredictor.from_dir(artifacts, device=device, warm_up=False)
+    return BatchPredictor.from_dir(artifacts, device=device, warm_up=False, trust=TrustPolicy.from_environment())
 
 
 def predict_batch(predictor: BatchPredictor, items: list[tuple[str, Bundle | str]]) -> list[dict]:

@@ -19,6 +19,7 @@ from models.bundle import Bundle
 from models.files import write_bytes_atomic
 from models.genres import UnknownGenreError
 from service.predictor import Predictor, _timed, cli_bundle
+from service.trust import TrustPolicy
 
 DEFAULT_TOP = 3  # without `genres`, the genres with the highest fused scores are explained
 
@@ -39,7 +40,7 @@ def explain(predictor: Predictor, bundle: Bundle, genres: list[str] | None = Non
     with _timed(timings, "total"):
         scored = predictor.scored(bundle, timings)
         chosen = genres or [label_set[j] for j in np.argsort(-scored.fused, kind="stable")[:DEFAULT_TOP]]
-        explanation = {"genres": chosen, "fusion": predictor.artifacts.fusion.explain(scored.scores, chosen)}
+        explanation = {"genres": chosen, "fusion": predictor.artifacts.fusion.explain(scored.fused_scores, chosen)}
         for modality, encoder in predictor.artifacts.encoders.items():
             if modality in scored.scores and type(encoder).explain is not Encoder.explain:  # else: no part for it
                 with _timed(timings, f"explain_{modality}"):
@@ -56,7 +57,8 @@ def explain_cli(args) -> None:
     bundle = cli_bundle(args)
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"--out: {args.out} exists and is not a directory")
-    predictor = Predictor.from_dir(args.artifacts, device=resolve_device(args.device), warm_up=False)
+    predictor = Predictor.from_dir(args.artifacts, device=resolve_device(args.device), warm_up=False,
+                                   trust=TrustPolicy.from_environment())
     result = explain(predictor, bundle, parse_genres(predictor, args.genres))
     args.out.mkdir(parents=True, exist_ok=True)
     write_images(result["explanation"], args.out)
