@@ -4,10 +4,14 @@ why a target is missed and what would close it, and what the numbers do not say)
 import json
 from pathlib import Path
 
+from benchmarks.gpu_report import gpu_lines, gpu_results
+from benchmarks.soak_report import soak_lines
+
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
 QUALITY = Path(__file__).resolve().parent / "results" / "quality.json"
 EXPLAIN = Path(__file__).resolve().parent / "results" / "explain.json"
 CATALOGUE = Path(__file__).resolve().parent / "results" / "catalogue.json"
+SOAK = Path(__file__).resolve().parent / "results" / "soak.json"
 
 
 def targets(r: dict) -> list[tuple[str, str, bool]]:
@@ -60,6 +64,8 @@ def write_markdown(r: dict, path: Path) -> None:
     lines += quality_lines(json.loads(QUALITY.read_text())) if QUALITY.is_file() else []
     lines += explain_lines(json.loads(EXPLAIN.read_text())) if EXPLAIN.is_file() else []
     lines += catalogue_lines(json.loads(CATALOGUE.read_text())) if CATALOGUE.is_file() else []
+    lines += soak_lines(json.loads(SOAK.read_text())) if SOAK.is_file() else []
+    lines += gpu_lines(json.loads(gpu.read_text())) if (gpu := gpu_results()) else []
     notes = NOTES.read_text() if NOTES.is_file() else ""
     path.write_text("\n".join(lines) + ("\n" + notes if notes else ""))
 

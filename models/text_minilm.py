@@ -20,7 +20,7 @@ from models.base import Encoder, check_proba
 from models.bundle import Bundle
 from models.checksums import sha256_file_cached
 from models.files import atomic_path
-from models.text import normalise_text
+from models.text import normalise_text, text_of
 from models.text_explain import leave_one_out
 
 WEIGHTS = "classifier.npz"
@@ -36,15 +36,19 @@ class SentenceTextEncoder(Encoder):
     typicality_input = "plot"
     typicality_describes = "the plot's sentence embedding"
 
-    def __init__(self, C: float = 4.0, max_words: int = 256, batch_size: int = 32, seed: int = 0):
-        self._store(C=C, max_words=max_words, batch_size=batch_size, seed=seed)
+    def __init__(self, C: float = 4.0, max_words: int = 256, batch_size: int = 32, with_title: bool = False,
+                 seed: int = 0):
+        self._store(C=C, max_words=max_words, batch_size=batch_size, with_title=with_title, seed=seed)
 
-    # ---- input side
+    # ---- input side: the plot, after the title for a model `with_title` (the title alone without a plot)
+    def reads(self) -> tuple[str, ...]:
+        return ("title", "plot") if self.with_title else ("plot",)
+
     def has_input(self, bundle: Bundle) -> bool:
-        return bool(bundle.plot and bundle.plot.strip())
+        return bool(text_of(bundle, self.with_title).strip())
 
     def load_input(self, bundle: Bundle, decode=None) -> str:
-        return " ".join(bundle.plot.split()[: self.max_words])
+        return " ".join(text_of(bundle, self.with_title).split()[: self.max_words])
 
     def embed(self, plot: str) -> np.ndarray:
         return self.embed_many([plot])[0]
@@ -58,7 +62,8 @@ class SentenceTextEncoder(Encoder):
         return np.asarray(features, dtype=np.float32)
 
     def feature_identity(self) -> dict:
-        return {"sentence_model": f"{PACKAGE}=={VERSION}", "weights_sha256": WEIGHTS_SHA256}
+        reads = {"reads": list(self.reads())} if self.with_title else {}
+        return {"sentence_model": f"{PACKAGE}=={VERSION}", "weights_sha256": WEIGHTS_SHA256, **reads}
 
     # ---- learned side
     def fit_features(self, X, Y, X_val=None, Y_val=None) -> "SentenceTextEncoder":

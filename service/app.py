@@ -12,9 +12,11 @@ import signal
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPBearer
@@ -101,10 +103,10 @@ async def _load_models(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     try:
         device = resolve_device(settings.device)
-        predictor = await run_in_threadpool(Predictor.from_dir, settings.artifacts, device=device,
-                                            limits=settings.media_limits(),
-                                            max_poster_pixels=settings.max_poster_pixels,
-                                            trust=TrustPolicy.from_settings(settings))
+        load = partial(Predictor.from_dir, settings.artifacts, device=device, limits=settings.media_limits(),
+                       max_poster_pixels=settings.max_poster_pixels, trust=TrustPolicy.from_settings(settings))
+        # abandoned when the server stops while loading: the event loop's close need not wait for the thread
+        predictor = await anyio.to_thread.run_sync(load, abandon_on_cancel=True)
     except Exception as err:  # whatever broke, there is nothing to serve: stop
         # a user's mistake (ValueError: ArtifactError, wrong backbone weights, ...) needs no traceback
         log.critical("cannot load the models from %s: %s; shutting down", settings.artifacts, err,

@@ -19,7 +19,7 @@ import logging
 import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -184,8 +184,8 @@ def bundle_form(bundle: Bundle) -> tuple[list[tuple[str, Path]], dict[str, str]]
             continue
         if isinstance(value, Path):
             files.append((field.name, value))
-        elif isinstance(value, dict | list):
-            data[field.name] = json.dumps(value)
+        elif isinstance(value, Mapping | list):
+            data[field.name] = json.dumps(dict(value) if isinstance(value, Mapping) else value, separators=(",", ":"))
         else:
             data[field.name] = str(value)
     return files, data

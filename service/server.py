@@ -1,4 +1,5 @@
-"""`moviescope serve`: uvicorn around the app; settings from MOVIESCOPE_* variables, flags override."""
+"""`moviescope serve`: uvicorn around the app; settings from MOVIESCOPE_* variables, flags override.
+Ctrl-C or SIGTERM stops it within seconds, without a traceback (service/stopping.py)."""
 
 import ipaddress
 import logging
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 from models.artifacts import verify
 from service.app import create_app
 from service.settings import Settings
+from service.stopping import GRACEFUL_SHUTDOWN_S, StoppingServer, run_until_stopped
 
 log = logging.getLogger("moviescope.service")
 
@@ -25,8 +27,19 @@ def serve(artifacts: Path | None = None, host: str | None = None, port: int | No
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     log.info("serving %s on http://%s:%d (docs at /docs); loading the models ...",
              settings.artifacts, shown, settings.port)
-    uvicorn.run(lambda: create_app(settings), factory=True, host=settings.host, port=settings.port,
-                log_level=settings.log_level, timeout_graceful_shutdown=10)
+    apps = []  # the one app uvicorn makes, for the stop signal
+
+    def make_app():
+        apps.append(create_app(settings))
+        return apps[-1]
+
+    def refuse_uploads() -> None:
+        for app in apps:  # the gate sets `refuse_uploads` when uvicorn first calls the app (the lifespan)
+            getattr(app.state, "refuse_uploads", lambda: None)()
+
+    config = uvicorn.Config(make_app, factory=True, host=settings.host, port=settings.port,
+                            log_level=settings.log_level, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    run_until_stopped(StoppingServer(config, on_stop=refuse_uploads))
 
 
 def check_exposure(settings: Settings) -> None:

@@ -36,7 +36,7 @@ _CPU_MODELS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "audio": ("audio", "audio", {}),
     "poster": ("poster", "poster", {}),
     "text": ("text", "text_linear", {}),
-    "text_title": ("text", "text_linear", {"with_title": True}),
+    "text_title": ("text", "text_minilm", {"with_title": True}),
     "text_fasttext": ("text", "text", {}),
     "text_minilm": ("text", "text_minilm", {}),
     "metadata": ("metadata", "metadata", {}),

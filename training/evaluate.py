@@ -30,7 +30,7 @@ MEAN_COMBOS = (
     ("video+audio+poster+text (mean)", ("video", "audio", "poster", "text")),
 )  # then "all (mean)": every modality the fusion has
 ROW_NAMES = {"video": "video (fastVideo)", "video_tempconv": "video (TempConv)",
-             "video_lstm": "video (LSTM)", "text": "text (NB-LR)", "text_title": "text (NB-LR, title + plot)",
+             "video_lstm": "video (LSTM)", "text": "text (NB-LR)", "text_title": "text (MiniLM, title + plot)",
              "text_fasttext": "text (fastText)", "text_minilm": "text (MiniLM)"}
 
 

@@ -180,7 +180,7 @@ def _check_one_bundle_args(args) -> None:
 
 def _write_explanation(result: dict, out: Path) -> None:
     """As the local `predict --explain`: DIR/explanation.json, each heatmap as two PNGs beside it."""
-    from models.base import write_bytes_atomic
+    from models.files import write_bytes_atomic
     from service.explain import write_images
 
     out.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ TINY = {  # model name -> parameters over its spec's, to keep each fit to a seco
     "audio": {"n_mels": 16, "clip_seconds": 1.0, "n_clips": 2, "epochs": 2},
     "poster": {"image_size": 32, "epochs": 3},
     "text": {"calibration_folds": 2},
-    "text_title": {"calibration_folds": 2},
+    "text_title": {},
     "text_fasttext": {"epoch": 5, "dim": 10},
     "text_minilm": {},
     "metadata": {"n_estimators": 10},

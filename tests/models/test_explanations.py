@@ -139,7 +139,7 @@ def test_leave_one_out_removes_every_occurrence():
         seen.extend(texts)
         return np.array([[len(t.split())] * len(MOVIESCOPE) for t in texts], dtype=float)
 
-    out = leave_one_out(["a", "b", "a", "c"], logits, ["Action"])["Action"]
+    out = leave_one_out(["a", "b", "a", "c"], logits, ["Action"], MOVIESCOPE)["Action"]
     # units in order of first appearance: a, "a b", b, "b a", "a c", c
     assert seen == ["a b a c", "b c", "a c", "a a c", "a c", "a b", "a b a"]
     assert {r["token"]: r["weight"] for r in out} == {"a": 2, "a b": 2, "b": 1, "b a": 2, "a c": 2, "c": 1}

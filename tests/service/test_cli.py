@@ -47,7 +47,7 @@ def test_cli_predict_matches_the_endpoint(server, media_dir, tmp_path):
 @pytest.mark.parametrize(("metadata", "field"), [
     ('{"imdb_score": "great"}', "metadata.imdb_score"),
     ('{"num_user_for_reviews": -1}', "metadata.num_user_for_reviews"),
-    ("{oops", "metadata: Invalid JSON"),
+    ("{oops", "metadata: not valid JSON"),
 ])
 def test_cli_bad_metadata_names_the_field(tiny_artifacts, media_dir, capsys, metadata, field):
     trailer = str(media_dir / "good.mp4")
@@ -74,11 +74,12 @@ def test_serve_flags_override_the_environment(monkeypatch, tiny_artifacts):
     from service import server
 
     seen = {}
-    monkeypatch.setattr(server.uvicorn, "run", lambda app, **kw: seen.update(kw, app=app()))
+    monkeypatch.setattr(server, "run_until_stopped", lambda srv: seen.update(config=srv.config, app=srv.config.app()))
     monkeypatch.setenv("MOVIESCOPE_PORT", "9999")
     monkeypatch.setenv("MOVIESCOPE_MAX_IN_FLIGHT", "7")
     server.serve(artifacts=tiny_artifacts, port=8123)
-    assert seen["host"] == "127.0.0.1" and seen["port"] == 8123 and seen["factory"] is True
+    config = seen["config"]
+    assert config.host == "127.0.0.1" and config.port == 8123 and config.factory is True
     settings = seen["app"].state.settings
     assert settings.artifacts == tiny_artifacts and settings.max_in_flight == 7
 

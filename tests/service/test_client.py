@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from models.bundle import Bundle, Metadata
+from models.bundle import Bundle
 from service.cli.remote import ordered_map
 from service.client import (
     AuthError,
@@ -55,7 +55,7 @@ def busy(retry_after: str | None = "2", status: int = 503) -> httpx.Response:
 def bundle(tmp_path) -> Bundle:
     trailer = tmp_path / "movie.mp4"
     trailer.write_bytes(b"\x00\x01 not really a video")
-    return Bundle(id="m1", trailer=trailer, plot="A quiet town.", metadata=Metadata(year=2001, runtime_min=90))
+    return Bundle(id="m1", trailer=trailer, plot="A quiet town.", metadata={"year": 2001, "runtime_min": 90})
 
 
 def test_busy_answers_wait_what_retry_after_asks_capped(bundle):
@@ -128,7 +128,7 @@ def test_the_form_carries_every_part_of_the_bundle(bundle, tmp_path):
     poster = tmp_path / "poster.png"
     poster.write_bytes(b"png bytes")
     full = Bundle(id="m1", trailer=bundle.trailer, poster=poster, plot="A quiet town.",
-                  metadata=Metadata(year=2001, content_rating="PG"))
+                  metadata={"year": 2001, "content_rating": "PG"})
     files, data = bundle_form(full)
     assert files == [("trailer", bundle.trailer), ("poster", poster)]
     assert data["plot"] == "A quiet town." and json.loads(data["metadata"]) == {"year": 2001, "content_rating": "PG"}

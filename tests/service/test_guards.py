@@ -3,6 +3,7 @@ readiness, admission control (503 + Retry-After), the API key, body limits, erro
 
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import anyio
 import httpx
@@ -31,6 +32,11 @@ class StubPredictor:
         self.error, self.staged, self.still_there = error, [], []
         self.release = threading.Event()
         self.release.set()
+
+    artifacts = SimpleNamespace(genres=MOVIESCOPE)
+
+    def read_metadata(self, raw):
+        return raw, []
 
     def predict(self, bundle):
         self.staged.append(sorted(p.name for p in Path(bundle.trailer).parent.iterdir()))

@@ -5,7 +5,7 @@ damaged copy a 200 or a 4xx naming the trailer, never a 5xx."""
 import pytest
 from real_media import CLIPS, DAMAGED, clip_path
 
-from models.genres import GENRES
+from models.genres import MOVIESCOPE
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def test_real_clips_and_the_damaged_copy(default_server):
         assert body["used_modalities"] == CLIPS[name].modalities, name
         assert list(body["modalities"]) == CLIPS[name].modalities, name
         assert ("audio" in body["missing_modalities"]) == (CLIPS[name].audio_codec is None), name
-        assert sorted(g["genre"] for g in body["genres"]) == sorted(GENRES)
+        assert sorted(g["genre"] for g in body["genres"]) == sorted(MOVIESCOPE)
         assert body["timings_ms"]["decode"] > 0
 
     r = default_server.predict(clip_path(DAMAGED))

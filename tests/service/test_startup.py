@@ -63,7 +63,7 @@ def artifact_dir(tmp_path, monkeypatch):
 @pytest.fixture
 def no_uvicorn(monkeypatch):
     started = {}
-    monkeypatch.setattr(server.uvicorn, "run", lambda app, **kw: started.update(kw))
+    monkeypatch.setattr(server, "run_until_stopped", lambda srv: started.update(host=srv.config.host))
     for name in ("MOVIESCOPE_API_KEY", "MOVIESCOPE_ALLOW_ANONYMOUS", "MOVIESCOPE_HOST"):
         monkeypatch.delenv(name, raising=False)
     return started

@@ -19,7 +19,7 @@ from training.config import load_config
 from training.evaluate import run_evaluation
 
 MODEL_ROWS = ["video (fastVideo)", "video (TempConv)", "video (LSTM)", "audio", "poster", "text (NB-LR)",
-              "text (fastText)", "text (MiniLM)", "metadata", "video+audio (mean)", "video+audio+poster (mean)",
+              "text (MiniLM, title + plot)", "text (fastText)", "text (MiniLM)", "metadata", "video+audio (mean)", "video+audio+poster (mean)",
               "video+audio+poster+text (mean)", "all (mean)", "all (learned)"]
 CEILING_ROWS = ["video (ceiling)", "audio (ceiling)", "poster (ceiling)", "text (ceiling)", "metadata (ceiling)",
                 "all (ceiling)"]
@@ -131,6 +131,7 @@ def _n_val(dataset_dir) -> int:
 
 
 def test_cli_names_the_file_and_line_of_bad_rows(tmp_path):
+    (tmp_path / "dataset.json").write_text('{"genres": ["Drama", "Horror"]}')
     (tmp_path / "movies.jsonl").write_text('{"id": "a", "genres": ["Drama"]}\n{"id": "b", "genres": ["Western"]}\n')
     result = subprocess.run([sys.executable, "-m", "service.cli", "train", "--data", str(tmp_path), "--out",
                              str(tmp_path / "out")], capture_output=True, text=True, timeout=120, check=False)
