@@ -11,7 +11,7 @@
 - the methods compared (benchmarks/typicality_methods.py); with --baseline-report, each report row's mAP
   against that of a model trained without the feature clipping (models/torch_fit.py).
 
-Writes benchmarks/results/typicality.json; BENCHMARKS.md renders it (benchmarks/report.py).
+Writes benchmarks/results/typicality.json; BENCHMARKS.md renders it (benchmarks/typicality_report.py).
 """
 
 import argparse
@@ -92,6 +92,8 @@ def real_flags(predictor: Predictor, clips: dict[str, Path], photos: dict[str, P
     return {"cases": rows, "video_poster_cases": len(media),
             "video_poster_flagged": sum(r["modalities"][m]["out_of_distribution"] for r, m in media),
             "any_exact_0_or_1": sum(r["modalities"][m]["exact_0_or_1"] for r in rows for m in r["modalities"]),
+            "score_min": min(r["modalities"][m]["min"] for r in rows for m in r["modalities"]),
+            "score_max": max(r["modalities"][m]["max"] for r in rows for m in r["modalities"]),
             "bunny_astronaut_real_plot": {k: answer[k] for k in ("known_input", "input_notice", "used_modalities",
                                                                  "untrusted_modalities", "typicality")}
             | {"top_genres": answer["genres"][:3]}}

@@ -7,10 +7,14 @@ film is unlike the others. Valid values far outside the training range (a runtim
 of 1870 for a model of 1990s films) make the film atypical, and the reason names the field.
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 from models.schema import FieldSpec
 from models.typicality import Judgement
+
+RANGE_MARGIN = 0.1  # beyond the training range by more than this share of its width: out of distribution
 
 
 class CatalogueTypicality:
@@ -26,6 +30,22 @@ class CatalogueTypicality:
         row = self._matrix([fields])[0]
         vector = row[[column for column, _ in columns]].astype(np.float64)
         return None if np.isnan(vector).all() else vector
+
+    def judge(self, fields: dict, percentile: float) -> Judgement | None:
+        """As any model's, and out of distribution too when a field lies beyond the training films' range by more
+        than RANGE_MARGIN of its width: one far value (a year of 1870 for films from 1902 on) can leave the
+        squared distance within the tail of real catalogues, whose other fields vary a lot."""
+        judgement = super().judge(fields, percentile)
+        if judgement is None or judgement.out_of_distribution:
+            return judgement
+        vector, t = self.typicality_vector(fields), self.typicality_
+        span = t.high_ - t.low_
+        with np.errstate(invalid="ignore"):
+            beyond = np.nan_to_num(np.maximum(t.low_ - vector, vector - t.high_) - RANGE_MARGIN * span, nan=-1.0)
+        if beyond.max() <= 0:
+            return judgement
+        dimension = int(np.argmax(beyond))
+        return replace(judgement, out_of_distribution=True, dimension=dimension, value=float(vector[dimension]))
 
     def typicality_reason(self, judgement: Judgement) -> str:
         if judgement.dimension is None:

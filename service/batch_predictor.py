@@ -24,7 +24,6 @@ from models.device import COMPUTE
 from models.media import MediaError
 from models.schema import MetadataError
 from service.predictor import BundleError, Predictor, Scored
-from service.trust import TrustPolicy
 
 
 class BatchPredictor(Predictor):
@@ -63,7 +62,7 @@ class BatchPredictor(Predictor):
         """Each movie's {modality: (n_genres,) scores} and {modality: typicality}; its timings get each stage's
         time per movie in it, and its own typicality time."""
         scores: list[dict[str, np.ndarray]] = [{} for _ in bundles]
-        judged: list[dict] = [{} for _ in bundles]
+        features_of: list[dict] = [{} for _ in bundles]
         for modality, encoder in self.artifacts.encoders.items():
             if encoder.reads_file:
                 present = [i for i, d in enumerate(decoded) if modality in d]
@@ -71,19 +70,17 @@ class BatchPredictor(Predictor):
                 present = [i for i, b in enumerate(bundles) if encoder.has_input(b)]
             if not present:
                 continue
-            start, judging_ms = time.perf_counter(), 0.0
+            start = time.perf_counter()
             raws = [decoded[i][modality] if modality in decoded[i] else encoder.load_input(bundles[i])
                     for i in present]
             for i, features in zip(present, encoder.embed_many(raws), strict=True):
                 if features is not None:  # each head sees one movie, as in `predict`: the same float rounding
                     scores[i][modality] = check_proba(encoder.predict_features([features]), len(encoder.genres_))[0]
-                    before = timings[i].get("typicality", 0.0)
-                    judged[i][modality] = self._judge(encoder, features, timings[i])
-                    judging_ms += timings[i]["typicality"] - before  # the movie's own, not the stage's
-            share = ((time.perf_counter() - start) * 1000 - judging_ms) / len(present)
+                    features_of[i][modality] = features
+            share = (time.perf_counter() - start) * 1000 / len(present)
             for i in present:
                 timings[i][modality] = share
-        return scores, judged
+        return scores, [self._judge(f, t) for f, t in zip(features_of, timings, strict=True)]
 
 
 def load_batch_predictor(artifacts: Path, device: str = "cpu", threads: int | None = None) -> BatchPredictor:
@@ -91,7 +88,7 @@ def load_batch_predictor(artifacts: Path, device: str = "cpu", threads: int | No
     thread count of the process that asked (some kernels round differently with another count)."""
     if threads is not None and threads != torch.get_num_threads():
         torch.set_num_threads(threads)
-    return BatchPredictor.from_dir(artifacts, device=device, warm_up=False, trust=TrustPolicy.from_environment())
+    return BatchPredictor.from_dir(artifacts, device=device, warm_up=False)
 
 
 def predict_batch(predictor: BatchPredictor, items: list[tuple[str, Bundle | str]]) -> list[dict]:

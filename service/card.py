@@ -30,7 +30,7 @@ def model_card(artifacts: Artifacts, trust: TrustPolicy | None = None) -> dict[s
         "seed": manifest.get("seed"),
         "training_data": training_data(manifest.get("data") or {}, report_dir / "predictions.jsonl"),
         "models": serving_models(artifacts),
-        "typicality": typicality(artifacts, trust or TrustPolicy()),
+        "typicality": typicality(artifacts, trust or TrustPolicy.from_environment()),
         "packages": manifest.get("packages") or {},
         "report": _read_json(report_dir / "report.json"),
         "plots": [name for name in PLOTS if (report_dir / name).is_file()],

@@ -19,7 +19,6 @@ from models.bundle import Bundle
 from models.files import write_bytes_atomic
 from models.genres import UnknownGenreError
 from service.predictor import Predictor, _timed, cli_bundle
-from service.trust import TrustPolicy
 
 DEFAULT_TOP = 3  # without `genres`, the genres with the highest fused scores are explained
 
@@ -57,8 +56,7 @@ def explain_cli(args) -> None:
     bundle = cli_bundle(args)
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"--out: {args.out} exists and is not a directory")
-    predictor = Predictor.from_dir(args.artifacts, device=resolve_device(args.device), warm_up=False,
-                                   trust=TrustPolicy.from_environment())
+    predictor = Predictor.from_dir(args.artifacts, device=resolve_device(args.device), warm_up=False)
     result = explain(predictor, bundle, parse_genres(predictor, args.genres))
     args.out.mkdir(parents=True, exist_ok=True)
     write_images(result["explanation"], args.out)

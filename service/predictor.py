@@ -92,7 +92,7 @@ class Predictor:
         self.artifacts = artifacts
         self.limits = limits
         self.max_poster_pixels = max_poster_pixels
-        self.trust = trust or TrustPolicy()
+        self.trust = trust or TrustPolicy.from_environment()  # as the service reads it
 
     @classmethod
     def from_dir(cls, root: Path, device: str = "cpu", warm_up: bool = True, **kwargs: Any) -> "Predictor":
@@ -164,7 +164,7 @@ class Predictor:
 
     def _score(self, bundle: Bundle, decoded: dict[str, Any], timings: dict) -> tuple[dict[str, np.ndarray], dict]:
         """Each present modality's (n_genres,) scores, and its typicality."""
-        scores, judged = {}, {}
+        scores, features_of = {}, {}
         for modality, encoder in self.artifacts.encoders.items():
             present = modality in decoded if encoder.reads_file else encoder.has_input(bundle)
             if not present:
@@ -174,13 +174,13 @@ class Predictor:
                 features = encoder.embed(raw)
                 if features is not None:
                     scores[modality] = check_proba(encoder.predict_features([features]), len(encoder.genres_))[0]
-            if features is not None:
-                judged[modality] = self._judge(encoder, features, timings)
-        return scores, judged
+                    features_of[modality] = features
+        return scores, self._judge(features_of, timings)
 
-    def _judge(self, encoder, features: Any, timings: dict):
+    def _judge(self, features_of: dict[str, Any], timings: dict) -> dict:
+        """Each scored modality's typicality (None: its model has none), timed as one stage."""
         with _timed(timings, "typicality"):
-            return self.trust.judge(encoder, features)
+            return {m: self.trust.judge(self.artifacts.encoders[m], f) for m, f in features_of.items()}
 
     def _fuse(self, scores: dict[str, np.ndarray]) -> np.ndarray:
         fusion = self.artifacts.fusion
@@ -250,8 +250,7 @@ def predict_cli(args) -> None:
     from models.device import resolve_device
 
     bundle = cli_bundle(args)
-    predictor = Predictor.from_dir(args.artifacts, device=resolve_device(args.device), warm_up=False,
-                                   trust=TrustPolicy.from_environment())
+    predictor = Predictor.from_dir(args.artifacts, device=resolve_device(args.device), warm_up=False)
     print(json.dumps(predictor.predict(bundle), indent=2))
 
 

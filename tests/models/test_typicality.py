@@ -22,7 +22,7 @@ def _gaussian(n: int, seed: int, d: int = 20) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def fitted() -> Typicality:
-    return Typicality(components=8).fit(_gaussian(300, 0), _gaussian(60, 1))
+    return Typicality(components=8).fit(_gaussian(1000, 0), _gaussian(200, 1))
 
 
 def test_about_one_in_a_hundred_in_distribution_inputs_is_flagged(fitted):
@@ -30,7 +30,7 @@ def test_about_one_in_a_hundred_in_distribution_inputs_is_flagged(fitted):
     share = np.mean([j.out_of_distribution for j in fresh])
     assert 0.002 <= share <= 0.03
     assert 40 <= np.median([j.percentile for j in fresh]) <= 60
-    assert fitted.describe() == {"n_train": 300, "n_held_out": 60, "n_calibration": 360, "dimensions": 20,
+    assert fitted.describe() == {"n_train": 1000, "n_held_out": 200, "n_calibration": 1200, "dimensions": 20,
                                  "components": 8}
 
 
@@ -46,7 +46,7 @@ def test_a_far_input_is_flagged_at_the_top_percentile_and_the_threshold_is_setta
 def test_a_direction_training_never_varied_in_is_caught_by_the_residual():
     X = np.random.default_rng(0).normal(size=(200, 10))
     X[:, 9] = X[:, 0]  # the 10th dimension only ever copies the first
-    model = Typicality(components=4).fit(X[:150], X[150:])
+    model = Typicality(components=9).fit(X[:150], X[150:])  # the 9 directions it varies in; the 10th is residual
     odd = X[0].copy()
     odd[9] = -odd[0] + 3.0
     assert model.judge(odd).out_of_distribution and not model.judge(X[1]).out_of_distribution
@@ -104,7 +104,7 @@ def test_metadata_far_outside_the_training_range_is_flagged_naming_the_field():
             for y, r in zip(rng.integers(1990, 2017, 80), rng.normal(110, 15, 80), strict=True)]
     encoder = MetadataEncoder(n_estimators=5).fit_features(rows[:60], rng.integers(0, 2, (60, 13)))
     encoder.typicality_ = fit_typicality(encoder, rows[:60], rows[60:])
-    judge = lambda fields: encoder.judge(fields, 99.0)  # noqa: E731
+    judge = lambda fields: encoder.judge(fields, 99.0)
     assert not judge(rows[70]).out_of_distribution
     for field, value in (("runtime_min", 900), ("year", 1870)):
         judgement = judge({**rows[70], field: value})
@@ -135,5 +135,5 @@ def test_standardise_without_bounds_is_exactly_the_old_scaling():
     x = torch.tensor([[1e6, -1e6, 3.0]])
     assert torch.equal(norm(x), (x - norm.mean) / norm.std)
     fitted = Standardise(3).fit(torch.tensor([[0.0, 0.0, 0.0], [2.0, 4.0, 6.0]]))
-    half = math.sqrt(0.5)  # the training rows standardise to -half and +half
-    assert torch.allclose(fitted(x), torch.tensor([[half, -half, 0.0]]))
+    half = math.sqrt(0.5)  # the training rows standardise to -half and +half: bounds at 3 half, their width beyond
+    assert torch.allclose(fitted(x), torch.tensor([[3 * half, -3 * half, 0.0]]))
