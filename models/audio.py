@@ -76,6 +76,8 @@ class AudioEncoder(Encoder):
     source = "trailer"
     preprocessing_params = ("sample_rate", "n_mels", "hop_length", "n_fft", "clip_seconds", "n_clips",
                             "max_seconds")
+    typicality_input = "soundtrack"
+    typicality_describes = "each mel band's mean level and its spread over time, averaged over the clips"
 
     def __init__(self, sample_rate: int = 12000, n_mels: int = 96, hop_length: int = 256, n_fft: int = 2048,
                  clip_seconds: float = 10.0, n_clips: int = 3, max_seconds: float | None = None,
@@ -102,6 +104,12 @@ class AudioEncoder(Encoder):
                                              hop_length=self.hop_length, n_mels=self.n_mels)
         db = librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None)
         return np.maximum(db, SILENCE_DB).astype(np.float16)
+
+    def typicality_vector(self, features: np.ndarray | None) -> np.ndarray | None:
+        if features is None:
+            return None
+        clips = np.asarray(features, dtype=np.float32)  # (n_clips, n_mels, frames)
+        return np.concatenate([clips.mean(axis=(0, 2)), clips.std(axis=2).mean(axis=0)])
 
     @property
     def decode_seconds(self) -> float:

@@ -31,6 +31,7 @@ from models.bundle import Bundle
 from models.decode import Decode
 from models.files import atomic_path, write_json_atomic
 from models.genres import MOVIESCOPE, GenreSet, genre_set
+from models.typicality import Judgement, Typicality
 
 CONFIG_FILE = "config.json"
 
@@ -44,8 +45,13 @@ class Encoder(ABC):
     # names of the parameters that change what `features()` returns (they key the cache)
     preprocessing_params: ClassVar[tuple[str, ...]] = ()
 
+    # what one input is, in typicality's reasons and the model card ("trailer", "poster", "plot", ...)
+    typicality_input: ClassVar[str] = "input"
+    typicality_describes: ClassVar[str] = ""  # what the typicality vector holds, for the model card
+
     device: str = "cpu"
     genres_: GenreSet = MOVIESCOPE
+    typicality_: Typicality | None = None  # set by training (models/typicality.py); None: unknown
 
     # ---- parameters -------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
@@ -131,6 +137,26 @@ class Encoder(ABC):
             return np.zeros((0, len(self.genres_)), dtype=np.float32)
         return check_proba(self.predict_features([self.features(b) for b in bundles]), len(self.genres_))
 
+    # ---- typicality (models/typicality.py) -----------------------------------------
+    def typicality_vector(self, features: Any) -> np.ndarray | None:
+        """The vector that describes one input (its features) for typicality; None: this encoder has none."""
+        return None
+
+    def training_typicality_vectors(self, X: list) -> list:
+        """The training inputs' vectors as a new input would get them. By default `typicality_vector`'s; an
+        encoder whose vector depends on what it learned from them (a vocabulary) leaves each one out of that."""
+        return [self.typicality_vector(x) for x in X]
+
+    def judge(self, features: Any, percentile: float) -> Judgement | None:
+        """How typical one input is (None: this model has no typicality, e.g. trained before it existed)."""
+        vector = None if self.typicality_ is None else self.typicality_vector(features)
+        return None if vector is None else self.typicality_.judge(vector, percentile)
+
+    def typicality_reason(self, judgement: Judgement) -> str:
+        """Why an input is out of distribution, as a phrase."""
+        return (f"unlike the {self.typicality_.n_train_} {self.typicality_input}s it was trained on (typicality "
+                f"percentile {judgement.percentile:g}, above {judgement.threshold:g})")
+
     # ---- persistence -------------------------------------------------------------
     def save(self, directory: Path) -> None:
         """Write config.json (class, parameters, preprocessing facts) and the weights."""
@@ -140,6 +166,8 @@ class Encoder(ABC):
                   "feature_key": self.feature_key(), "state": self.extra_state()}
         write_json_atomic(directory / CONFIG_FILE, config)
         self.save_weights(directory)
+        if self.typicality_ is not None:
+            self.typicality_.save(directory)
 
     @classmethod
     def load(cls, directory: Path, device: str = "cpu") -> Self:
@@ -150,6 +178,7 @@ class Encoder(ABC):
         encoder = cls(**config["params"]).to(device).set_genres(config["genres"])
         encoder.load_state(config.get("state", {}))
         encoder.load_weights(directory)
+        encoder.typicality_ = Typicality.load(directory)
         if encoder.feature_key() != config["feature_key"]:
             raise ValueError(
                 f"{directory}: the feature extractor differs from the one used in training "

@@ -27,10 +27,11 @@ import xgboost as xgb
 from models.base import Encoder
 from models.bundle import Bundle
 from models.files import atomic_path
+from models.metadata_typicality import CatalogueTypicality
 from models.schema import LEGACY_SCHEMA, FieldSpec, MetadataSchema, infer
 
 
-class MetadataEncoder(Encoder):
+class MetadataEncoder(CatalogueTypicality, Encoder):
     modality = "metadata"
     source = "metadata"
     reads_file = False

@@ -39,6 +39,8 @@ class PosterEncoder(ImageEncoder):
     modality = "poster"
     source = "poster"
     preprocessing_params = ("backbone", "weights_path", "vgg_fc7", "image_size", "image_stats")
+    typicality_input = "poster"
+    typicality_describes = "the poster's features (those the head reads)"
 
     def __init__(self, backbone: str = "efficientnet_lite0", weights_path: str | None = None, vgg_fc7: bool = False,
                  image_size: int = 224, image_stats: bool = False, hidden: int = 256, dropout: float = 0.3,
@@ -67,6 +69,9 @@ class PosterEncoder(ImageEncoder):
 
     def head_batch(self, features: torch.Tensor) -> torch.Tensor:
         return features
+
+    def typicality_vector(self, features: np.ndarray) -> np.ndarray:
+        return np.asarray(features, dtype=np.float32)
 
     def explain(self, image: Image.Image, genres: list[str]) -> dict:
         """Grad-CAM of each genre's logit over the poster: masks at the poster's own size."""

@@ -23,6 +23,7 @@ from models.base import Encoder, check_proba
 from models.bundle import Bundle
 from models.files import atomic_path
 from models.text_explain import leave_one_out
+from models.word_typicality import WordTypicality
 
 fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence its load-time deprecation notice
 # fastText initialises its input matrix in tenths, one tenth per training thread
@@ -52,7 +53,7 @@ def text_of(bundle: Bundle, with_title: bool = False) -> str:
     return " ".join(parts + ([bundle.plot] if bundle.plot else []))
 
 
-class PlotWords:
+class PlotWords(WordTypicality):
     """The input side of the word-based text models: the plot (after the title, for a model with
     `with_title`) as one lowercase line of words."""
 
@@ -128,6 +129,12 @@ class TextEncoder(PlotWords, Encoder):
             for name, p in zip(names, values, strict=True):
                 out[row, column[name]] = p
         return check_proba(out)
+
+    def known_words(self) -> frozenset[str]:
+        return frozenset(self.model_.get_words())
+
+    def vocabulary_owner(self) -> object:
+        return self.model_
 
     def _labels(self) -> list[str]:
         """fastText's label of each genre (its tokens split at white space: spaces become underscores)."""

@@ -114,6 +114,12 @@ class LinearTextEncoder(PlotWords, Encoder):
             explained[genre] = ranked(terms, self.platt_[j, 0] * self.weights_[present, j], top)
         return explained
 
+    def known_words(self) -> frozenset[str]:
+        return frozenset(term for term in self.vectorizer_.vocabulary_ if " " not in term)
+
+    def vocabulary_owner(self) -> object:
+        return self.vectorizer_
+
     # ---- persistence
     def extra_state(self) -> dict:
         return {"ngram_range": list(self.vectorizer_.ngram_range)}

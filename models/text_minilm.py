@@ -33,6 +33,8 @@ class SentenceTextEncoder(Encoder):
     source = "plot"
     reads_file = False
     preprocessing_params = ("max_words",)
+    typicality_input = "plot"
+    typicality_describes = "the plot's sentence embedding"
 
     def __init__(self, C: float = 4.0, max_words: int = 256, batch_size: int = 32, with_title: bool = False,
                  seed: int = 0):
@@ -55,6 +57,9 @@ class SentenceTextEncoder(Encoder):
         """(n, 384) float32 unit vectors, in batches."""
         return sentence_model(self.device).encode(list(plots), batch_size=self.batch_size, normalize_embeddings=True,
                                                   convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+
+    def typicality_vector(self, features: np.ndarray) -> np.ndarray:
+        return np.asarray(features, dtype=np.float32)
 
     def feature_identity(self) -> dict:
         reads = {"reads": list(self.reads())} if self.with_title else {}

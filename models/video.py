@@ -97,6 +97,8 @@ class VideoEncoder(ImageEncoder):
     modality = "video"
     source = "trailer"
     preprocessing_params = ("backbone", "weights_path", "vgg_fc7", "frame_size", "n_frames", "frame_stats")
+    typicality_input = "trailer"
+    typicality_describes = "each frame feature's mean and spread over the trailer's sampled frames"
 
     def __init__(self, backbone: str = "efficientnet_lite0", weights_path: str | None = None, vgg_fc7: bool = False,
                  frame_size: int = 160, n_frames: int = 16, frame_stats: bool = True, pooling: str = "mean",
@@ -129,6 +131,10 @@ class VideoEncoder(ImageEncoder):
 
     def head_batch(self, features: torch.Tensor) -> torch.Tensor:
         return features[None]  # one trailer's frames
+
+    def typicality_vector(self, features: np.ndarray) -> np.ndarray:
+        frames = np.asarray(features, dtype=np.float32)
+        return np.concatenate([frames.mean(axis=0), frames.std(axis=0)])
 
     def new_head(self, dim: int) -> VideoHead:
         if self.pooling not in POOLINGS:

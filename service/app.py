@@ -36,6 +36,7 @@ from service.pages import add_pages
 from service.predictor import BundleError, Predictor, check_artifact_dir, parse_metadata
 from service.schemas import ERROR_RESPONSES, ExplainResponse, ModelInfo, PredictResponse
 from service.settings import Settings
+from service.trust import TrustPolicy
 from service.uploads import RejectLargeBodies, remove_stale_request_dirs, request_dir, save_upload
 
 log = logging.getLogger("moviescope.service")
@@ -103,7 +104,7 @@ async def _load_models(app: FastAPI) -> None:
     try:
         device = resolve_device(settings.device)
         load = partial(Predictor.from_dir, settings.artifacts, device=device, limits=settings.media_limits(),
-                       max_poster_pixels=settings.max_poster_pixels)
+                       max_poster_pixels=settings.max_poster_pixels, trust=TrustPolicy.from_settings(settings))
         # abandoned when the server stops while loading: the event loop's close need not wait for the thread
         predictor = await anyio.to_thread.run_sync(load, abandon_on_cancel=True)
     except Exception as err:  # whatever broke, there is nothing to serve: stop

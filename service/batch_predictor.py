@@ -36,14 +36,16 @@ class BatchPredictor(Predictor):
         timings = [{"decode": prepared[i][2]} for i in good]
         admitted = [prepared[i][0] for i in good]
         with COMPUTE, torch.inference_mode():
-            scores = self._score_many([a[0] for a in admitted], [prepared[i][1] for i in good], timings)
+            scores, judged = self._score_many([a[0] for a in admitted], [prepared[i][1] for i in good], timings)
             for k, i in enumerate(good):
                 start = time.perf_counter()
-                fused = self._fuse(scores[k])
+                trusted = self.trust.fused(scores[k], judged[k])
+                fused = self._fuse(trusted)
                 timings[k]["fusion"] = (time.perf_counter() - start) * 1000
                 timings[k]["total"] = sum(timings[k].values())
                 bundle, ignored_fields, ignored_parts = admitted[k]
-                scored = Scored(bundle, prepared[i][1], scores[k], fused, ignored_fields, ignored_parts)
+                scored = Scored(bundle, prepared[i][1], scores[k], fused, ignored_fields, ignored_parts, judged[k],
+                                tuple(trusted))
                 answers[i] = self.response(scored, timings[k])
         return answers
 
@@ -56,9 +58,11 @@ class BatchPredictor(Predictor):
         except (MediaError, MetadataError, BundleError, OSError) as err:  # a corrupt trailer, a file gone, ...
             return err
 
-    def _score_many(self, bundles: list[Bundle], decoded: list[dict], timings: list[dict]) -> list[dict]:
-        """Each movie's {modality: (n_genres,) scores}; its timings get each stage's time per movie in it."""
+    def _score_many(self, bundles: list[Bundle], decoded: list[dict], timings: list[dict]) -> tuple[list, list]:
+        """Each movie's {modality: (n_genres,) scores} and {modality: typicality}; its timings get each stage's
+        time per movie in it, and its own typicality time."""
         scores: list[dict[str, np.ndarray]] = [{} for _ in bundles]
+        features_of: list[dict] = [{} for _ in bundles]
         for modality, encoder in self.artifacts.encoders.items():
             if encoder.reads_file:
                 present = [i for i, d in enumerate(decoded) if modality in d]
@@ -72,10 +76,11 @@ class BatchPredictor(Predictor):
             for i, features in zip(present, encoder.embed_many(raws), strict=True):
                 if features is not None:  # each head sees one movie, as in `predict`: the same float rounding
                     scores[i][modality] = check_proba(encoder.predict_features([features]), len(encoder.genres_))[0]
+                    features_of[i][modality] = features
             share = (time.perf_counter() - start) * 1000 / len(present)
             for i in present:
                 timings[i][modality] = share
-        return scores
+        return scores, [self._judge(f, t) for f, t in zip(features_of, timings, strict=True)]
 
 
 def load_batch_predictor(artifacts: Path, device: str = "cpu", threads: int | None = None) -> BatchPredictor:

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from models.artifacts import Artifacts
+from models.typicality import METHOD
+from service.trust import TrustPolicy
 
 REPORT_DIR = "report"
 # the report's plots, served by these fixed names only (training/report.py writes them)
@@ -18,7 +20,7 @@ PLOTS = ("modality_map.png", "pr_curves.png")
 SYNTHETIC_ID = re.compile(r"syn(\d{3,})\d{5}")
 
 
-def model_card(artifacts: Artifacts) -> dict[str, Any]:
+def model_card(artifacts: Artifacts, trust: TrustPolicy | None = None) -> dict[str, Any]:
     manifest = artifacts.manifest
     report_dir = artifacts.root / REPORT_DIR
     return {
@@ -28,6 +30,7 @@ def model_card(artifacts: Artifacts) -> dict[str, Any]:
         "seed": manifest.get("seed"),
         "training_data": training_data(manifest.get("data") or {}, report_dir / "predictions.jsonl"),
         "models": serving_models(artifacts),
+        "typicality": typicality(artifacts, trust or TrustPolicy.from_environment()),
         "packages": manifest.get("packages") or {},
         "report": _read_json(report_dir / "report.json"),
         "plots": [name for name in PLOTS if (report_dir / name).is_file()],
@@ -83,6 +86,18 @@ def serving_models(artifacts: Artifacts) -> dict[str, dict[str, Any]]:
                                  "weights_sha256": features.get("weights_sha256")}
         out[modality] = entry
     return out
+
+
+def typicality(artifacts: Artifacts, trust: TrustPolicy) -> dict[str, Any]:
+    """How the service judges inputs unlike the training data, and per modality what its serving model was
+    trained on (None: a model trained before typicality existed; its inputs are not judged)."""
+    modalities = {}
+    for modality, encoder in artifacts.encoders.items():
+        facts = encoder.typicality_
+        modalities[modality] = None if facts is None else {
+            "trained_on": f"{facts.n_train_} training {encoder.typicality_input}s",
+            "describes": encoder.typicality_describes, **facts.describe()}
+    return {"method": METHOD, "percentile": trust.percentile, "policy": trust.policy, "modalities": modalities}
 
 
 def _dict(value: Any) -> dict:

@@ -39,7 +39,7 @@ def explain(predictor: Predictor, bundle: Bundle, genres: list[str] | None = Non
     with _timed(timings, "total"):
         scored = predictor.scored(bundle, timings)
         chosen = genres or [label_set[j] for j in np.argsort(-scored.fused, kind="stable")[:DEFAULT_TOP]]
-        explanation = {"genres": chosen, "fusion": predictor.artifacts.fusion.explain(scored.scores, chosen)}
+        explanation = {"genres": chosen, "fusion": predictor.artifacts.fusion.explain(scored.fused_scores, chosen)}
         for modality, encoder in predictor.artifacts.encoders.items():
             if modality in scored.scores and type(encoder).explain is not Encoder.explain:  # else: no part for it
                 with _timed(timings, f"explain_{modality}"):

@@ -42,7 +42,7 @@ def add_pages(app: FastAPI, *, api_dependencies: list) -> None:
     async def card(request: Request) -> dict:
         """The model card: training data (and whether it is the synthetic benchmark), the serving
         models with their backbones, package versions and the loaded artifact's evaluation report."""
-        return model_card(_artifacts(request))
+        return model_card(_artifacts(request), request.app.state.predictor.trust)
 
     @app.get("/v1/model/report/{plot}", dependencies=api_dependencies, tags=["model"],
              response_class=FileResponse, responses={404: {"description": "the artifact has no such plot"}})

@@ -17,7 +17,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from models.decode import Decode
 from models.image import DEFAULT_MAX_PIXELS
 from models.media import DEFAULT_LIMITS, MediaLimits
 from models.schema import MetadataError, MetadataSchema
+from service.trust import TrustPolicy, trust_fields
 
 MAX_METADATA_DEPTH = 4  # a JSON object of fields: deeper nesting is a mistake (or an attack on the parser)
 
@@ -58,7 +59,9 @@ def parse_metadata(text: str | None) -> dict | None:
 @dataclass(frozen=True)
 class Scored:
     """What every answer is built from: the admitted bundle, its decoded inputs, each present modality's
-    scores, the fused scores, and what the model set aside (unknown metadata fields, parts it does not read)."""
+    scores, the fused scores, what the model set aside (unknown metadata fields, parts it does not read),
+    each present modality's typicality (service/trust.py; None: its model has none) and the modalities
+    the fusion used (None: all of them)."""
 
     bundle: Bundle
     decoded: dict[str, Any]
@@ -66,6 +69,14 @@ class Scored:
     fused: np.ndarray
     ignored_fields: list[str]
     ignored_parts: list[str]
+    judged: dict[str, Any] = field(default_factory=dict)
+    fused_modalities: tuple[str, ...] | None = None
+
+    @property
+    def fused_scores(self) -> dict[str, np.ndarray]:
+        if self.fused_modalities is None:
+            return self.scores
+        return {m: s for m, s in self.scores.items() if m in self.fused_modalities}
 
 
 def check_artifact_dir(root: Path) -> None:
@@ -77,10 +88,11 @@ def check_artifact_dir(root: Path) -> None:
 
 class Predictor:
     def __init__(self, artifacts: Artifacts, limits: MediaLimits = DEFAULT_LIMITS,
-                 max_poster_pixels: int = DEFAULT_MAX_PIXELS):
+                 max_poster_pixels: int = DEFAULT_MAX_PIXELS, trust: TrustPolicy | None = None):
         self.artifacts = artifacts
         self.limits = limits
         self.max_poster_pixels = max_poster_pixels
+        self.trust = trust or TrustPolicy.from_environment()  # as the service reads it
 
     @classmethod
     def from_dir(cls, root: Path, device: str = "cpu", warm_up: bool = True, **kwargs: Any) -> "Predictor":
@@ -108,10 +120,11 @@ class Predictor:
         with torch.inference_mode():
             with _timed(timings, "decode"):
                 decoded = self._decode_media(bundle)
-            scores = self._score(bundle, decoded, timings)
+            scores, judged = self._score(bundle, decoded, timings)
             with _timed(timings, "fusion"):
-                fused = self._fuse(scores)
-        return Scored(bundle, decoded, scores, fused, ignored_fields, ignored_parts)
+                trusted = self.trust.fused(scores, judged)
+                fused = self._fuse(trusted)
+        return Scored(bundle, decoded, scores, fused, ignored_fields, ignored_parts, judged, tuple(trusted))
 
     def admit(self, bundle: Bundle) -> tuple[Bundle, list[str], list[str]]:
         """(the bundle with its metadata checked against the model's schema, the metadata fields the model does
@@ -149,9 +162,9 @@ class Predictor:
         decoded = {modality: future.result() for modality, future in pending.items()}
         return {modality: raw for modality, raw in decoded.items() if raw is not None}
 
-    def _score(self, bundle: Bundle, decoded: dict[str, Any], timings: dict) -> dict[str, np.ndarray]:
-        """Each present modality's (n_genres,) scores."""
-        scores = {}
+    def _score(self, bundle: Bundle, decoded: dict[str, Any], timings: dict) -> tuple[dict[str, np.ndarray], dict]:
+        """Each present modality's (n_genres,) scores, and its typicality."""
+        scores, features_of = {}, {}
         for modality, encoder in self.artifacts.encoders.items():
             present = modality in decoded if encoder.reads_file else encoder.has_input(bundle)
             if not present:
@@ -161,7 +174,13 @@ class Predictor:
                 features = encoder.embed(raw)
                 if features is not None:
                     scores[modality] = check_proba(encoder.predict_features([features]), len(encoder.genres_))[0]
-        return scores
+                    features_of[modality] = features
+        return scores, self._judge(features_of, timings)
+
+    def _judge(self, features_of: dict[str, Any], timings: dict) -> dict:
+        """Each scored modality's typicality (None: its model has none), timed as one stage."""
+        with _timed(timings, "typicality"):
+            return {m: self.trust.judge(self.artifacts.encoders[m], f) for m, f in features_of.items()}
 
     def _fuse(self, scores: dict[str, np.ndarray]) -> np.ndarray:
         fusion = self.artifacts.fusion
@@ -173,8 +192,10 @@ class Predictor:
 
     def response(self, scored: Scored, timings: dict) -> dict:
         """The answer's JSON (as /v1/predict gives it)."""
-        label_set, scores = self.artifacts.genres, scored.scores
-        genres = [{"genre": g, "score": float(s), "predicted": bool(s >= t)}
+        label_set, scores, fused = self.artifacts.genres, scored.scores, scored.fused_scores
+        trust = trust_fields(scores, scored.judged, fused, self.artifacts.encoders)
+        no_basis = not fused and bool(trust["untrusted_modalities"])  # every input left out: the prior, no genre
+        genres = [{"genre": g, "score": float(s), "predicted": bool(s >= t) and not no_basis}
                   for g, s, t in zip(label_set, scored.fused, self.artifacts.thresholds, strict=True)]
         genres.sort(key=lambda item: -item["score"])
         modalities = list(self.artifacts.fusion.modalities)
@@ -182,10 +203,11 @@ class Predictor:
             "model_version": self.artifacts.version,
             "genres": genres,
             "modalities": {m: label_set.as_dict(scores[m]) for m in modalities if m in scores},
-            "used_modalities": [m for m in modalities if m in scores],
+            "used_modalities": [m for m in modalities if m in fused],
             "missing_modalities": [m for m in modalities if m not in scores],
             "ignored_fields": scored.ignored_fields,
             "ignored_parts": scored.ignored_parts,
+            **trust,
             "timings_ms": {k: round(v, 2) for k, v in timings.items()},
         }
 

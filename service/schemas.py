@@ -10,20 +10,47 @@ from models.artifacts import FUSION, Artifacts
 class GenreScore(BaseModel):
     genre: str
     score: float = Field(ge=0, le=1)
-    predicted: bool = Field(description="score >= the genre's threshold tuned on the validation split")
+    predicted: bool = Field(description=("score >= the genre's threshold tuned on the validation split (never "
+                                         "when every input was left out as unlike the training data)"))
+
+
+class ModalityTypicality(BaseModel):
+    score: float = Field(description=("how far the input's description lies from the training inputs' (squared "
+                                      "Mahalanobis distance; larger: less typical)"))
+    percentile: float = Field(ge=0, le=100, description=(
+        "share of held-out in-distribution inputs (validation, and cross-fitted training inputs) that score lower, "
+        "in %"))
+    threshold_percentile: float = Field(description="above it, out of distribution (MOVIESCOPE_OOD_PERCENTILE)")
+    out_of_distribution: bool
+
+
+class UntrustedModality(BaseModel):
+    modality: str
+    reason: str = Field(description="why its input is out of distribution (naming the metadata field)")
+    left_out: bool = Field(description="left out of the fusion (the default policy); false: kept "
+                                       "(MOVIESCOPE_OOD_POLICY=keep)")
 
 
 class PredictResponse(BaseModel):
     model_version: str
     genres: list[GenreScore] = Field(description="every genre of the model (GET /v1/model), highest score first")
     modalities: dict[str, dict[str, float]] = Field(description="each present modality's own genre scores")
-    used_modalities: list[str]
+    used_modalities: list[str] = Field(description="the modalities the fusion used (not those left out as untrusted)")
     missing_modalities: list[str] = Field(description="absent parts; a trailer without sound has no audio")
     ignored_fields: list[str] = Field(default_factory=list, description=(
         "metadata fields the model does not know (GET /v1/model lists those it reads): left out, not an error"))
     ignored_parts: list[str] = Field(default_factory=list, description=(
         "parts of the bundle the model does not read (e.g. a trailer sent to a model of titles and metadata)"))
-    timings_ms: dict[str, float] = Field(description="decode, each used modality, fusion and total")
+    typicality: dict[str, ModalityTypicality | None] = Field(default_factory=dict, description=(
+        "per present modality, how like its training inputs the input is; null: the model has no typicality "
+        "(trained before it existed), nothing is judged"))
+    untrusted_modalities: list[UntrustedModality] = Field(default_factory=list, description=(
+        "present modalities whose input is out of distribution, with the reason"))
+    known_input: bool | None = Field(None, description=(
+        "false: every present modality is out of distribution (the model does not know this kind of input; by "
+        "default the scores are then its prior); true: at least one is typical; null: not judged"))
+    input_notice: str | None = Field(None, description="a sentence on what was left out and why, or null")
+    timings_ms: dict[str, float] = Field(description="decode, each used modality, typicality, fusion and total")
 
 
 class FusionExplanation(BaseModel):

@@ -36,8 +36,13 @@ class Settings(BaseSettings):
     decode_memory_mb: int = Field(1024, ge=512, description="address space of each ffmpeg/ffprobe child")
     tmp_dir: Path | None = Field(None, description="where uploads are staged (default: the system temp dir)")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    ood_percentile: float = Field(99.0, gt=0, lt=100, description=(
+        "a modality whose input is less typical than this percentile of in-distribution inputs is out of "
+        "distribution (models/typicality.py)"))
+    ood_policy: Literal["exclude", "keep"] = Field("exclude", description=(
+        "exclude: a modality out of distribution is left out of the fusion; keep: it is fused anyway (both list it)"))
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "ood_policy", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

@@ -26,6 +26,8 @@ from models.encoders import modalities
 from models.files import write_json_atomic
 from models.fusion import LearnedFusion, tune_thresholds
 from models.genres import GenreSet
+from models.typicality import FORMAT as TYPICALITY_FORMAT
+from models.typicality import fit_typicality
 from training.ceiling import load_planted
 from training.config import TrainConfig
 from training.dataset import SPLITS, Dataset, DatasetError, labels, load_dataset
@@ -113,10 +115,10 @@ def _fit_or_resume(config: TrainConfig, name: str, genres: GenreSet, movies: dic
     if not train_idx:  # every training input failed to decode
         why = f"model {name}: no training movie has a usable {encoder.modality} input"
         raise DatasetError(Path("movies.jsonl"), [why])
-    encoder.fit_features(
-        [X["train"][i] for i in train_idx], labels(movies["train"], genres)[train_idx],
-        [X["val"][i] for i in val_idx] or None, labels(movies["val"], genres)[val_idx] if val_idx else None,
-    )
+    X_train, X_val = [X["train"][i] for i in train_idx], [X["val"][i] for i in val_idx]
+    encoder.fit_features(X_train, labels(movies["train"], genres)[train_idx], X_val or None,
+                         labels(movies["val"], genres)[val_idx] if val_idx else None)
+    encoder.typicality_ = fit_typicality(encoder, X_train, X_val, config.seed)
     _save_model(encoder, model_dir, key)
     return {s: score_model(encoder, movies[s], cache) for s in SPLITS}, encoder.feature_description()
 
@@ -141,7 +143,7 @@ def _save_model(encoder: Encoder, model_dir: Path, key: str) -> None:
 
 def _fit_key(encoder: Encoder, movies) -> str:
     spec = {"params": encoder.get_params(), "features": encoder.feature_key(), "genres": list(encoder.genres_),
-            "data": [(m.bundle.id, m.genres, m.split) for m in movies]}
+            "data": [(m.bundle.id, m.genres, m.split) for m in movies], "typicality": TYPICALITY_FORMAT}
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
 

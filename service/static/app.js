@@ -129,9 +129,27 @@
   function modalityList(result) {
     const used = result.used_modalities || [];
     const missing = result.missing_modalities || [];
+    const untrusted = new Map(untrustedOf(result).map((u) => [u.modality, u]));
     return el("ul", { class: "modalities" },
-      used.map((m) => el("li", { class: "used" }, `${m}: used`)),
+      used.map((m) => (untrusted.has(m) ? el("li", { class: "used untrusted" }, `${m}: used, though unlike its training data`)
+        : el("li", { class: "used" }, `${m}: used`))),
+      [...untrusted.values()].filter((u) => u.left_out)
+        .map((u) => el("li", { class: "untrusted" }, `${u.modality}: left out (unlike its training data)`)),
       missing.map((m) => el("li", { class: "missing" }, `${m}: missing`)));
+  }
+
+  const untrustedOf = (result) => (Array.isArray(result.untrusted_modalities) ? result.untrusted_modalities : []);
+
+  // [the notice of the parts unlike the model's training data], or []: beside the genres, since it says how far
+  // to trust them; when the model does not know any part sent, it says so first
+  function trustNotice(result) {
+    const untrusted = untrustedOf(result);
+    if (!untrusted.length) return [];
+    const unknown = result.known_input === false;
+    return [el("div", { class: unknown ? "notice unknown-input" : "notice", id: "untrusted" },
+      el("strong", {}, unknown ? "The model does not know this kind of input. " : "Not trusted: "),
+      result.input_notice || "",
+      el("ul", { class: "reasons" }, untrusted.map((u) => el("li", {}, `${u.modality}: ${u.reason}.`))))];
   }
 
   // [the notice of what the model left out of what was sent], or []: nothing is dropped without a word
@@ -162,9 +180,12 @@
     const box = $("results");
     box.replaceChildren(
       el("h2", { id: "results-title" }, "Genres"),
-      el("p", { class: "summary" }, predicted.length ? `Predicted: ${predicted.join(", ")}.` : "No genre reaches its threshold.",
+      el("p", { class: "summary" }, predicted.length ? `Predicted: ${predicted.join(", ")}.`
+        : result.known_input === false && !(result.used_modalities || []).length
+          ? "No genre predicted: the model does not know this kind of input." : "No genre reaches its threshold.",
         ` Model ${result.model_version}${typeof total === "number" ? `, scored in ${Math.round(total)} ms` : ""}.`),
       ...ignoredNotice(result),
+      ...trustNotice(result),
       el("ol", { class: "bars" }, genres.map((g) => genreBar(g, thresholds[g.genre]))),
       el("p", { class: "hint" }, "The dark line on each bar marks that genre's threshold; at or above it, the genre is predicted."),
       el("h3", {}, "Modalities"),

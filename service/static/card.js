@@ -121,6 +121,21 @@
         .map((text, i) => el("td", { "data-label": labels[i] }, text))))));
   }
 
+  // what each modality's model was trained on, and how an input unlike it is judged and treated
+  function renderTypicality(card) {
+    const t = isObject(card.typicality) ? card.typicality : {};
+    const modalities = isObject(t.modalities) ? Object.entries(t.modalities) : [];
+    const treated = t.policy === "keep" ? "it is still fused (MOVIESCOPE_OOD_POLICY=keep), and the answer says so"
+      : "it is left out of the fusion, and the answer says so";
+    $("typicality-method").textContent = modalities.length ? `${t.method || ""} An input above the ` +
+      `${t.percentile ?? 99}th percentile is out of distribution: ${treated}.` : "";
+    const labels = ["modality", "trained on", "an input is described by", "held-out inputs that calibrate it"];
+    $("typicality").replaceChildren(head(labels), el("tbody", {}, modalities.map(([modality, m]) => el("tr", {},
+      (isObject(m) ? [modality, m.trained_on, m.describes, String(m.n_calibration ?? "")]
+        : [modality, "not recorded", "not judged (trained before typicality existed)", ""])
+        .map((text, i) => el("td", { "data-label": labels[i] }, text))))));
+  }
+
   // shade relative to the table's largest weight, so that small differences still show
   function heatCell(weight, largest) {
     const cell = el("td", { class: "heat" }, typeof weight === "number" ? weight.toFixed(2) : "–");
@@ -205,6 +220,7 @@
     renderOverview(model.body, card.body);
     renderScope(model.body);
     renderModels(card.body);
+    renderTypicality(card.body);
     renderFusion(model.body);
     renderReport(model.body, card.body);
     $("card").hidden = false;

@@ -23,7 +23,7 @@ def check_result(body: dict, used: list[str], thresholds: dict[str, float]) -> N
     assert body["missing_modalities"] == [m for m in MODALITIES if m not in used]
     assert list(body["modalities"]) == used
     assert all(list(scores) == list(MOVIESCOPE) for scores in body["modalities"].values())
-    assert set(body["timings_ms"]) == {"decode", "fusion", "total", *used}
+    assert set(body["timings_ms"]) == {"decode", "typicality", "fusion", "total", *used}
     assert body["timings_ms"]["total"] >= body["timings_ms"]["decode"] > 0
 
 

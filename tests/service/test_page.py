@@ -170,6 +170,16 @@ def test_missing_parts_are_listed_as_missing(server, page, movie, key):
     assert "video: used" in missing
 
 
+
+def test_an_input_unlike_the_training_data_gets_a_notice_beside_the_genres(server, page, movie, key):
+    page.goto(server.url + "/")
+    fill_form(page, movie["trailer"], key=key, metadata={"year": 2005, "runtime_min": 900})
+    page.click("button[type=submit]")
+    page.wait_for_selector("#results #untrusted", timeout=120_000)
+    notice = page.inner_text("#untrusted")
+    assert "metadata" in notice and "runtime_min = 900" in notice
+    assert "metadata: used, though unlike its training data" in page.inner_text("#results .modalities")  # kept
+
 # what the person sees for each error answer: (status, words of the page's own text, words of the server's)
 ERRORS = {
     "415 text renamed .mp4": (415, "not of a type this server accepts", "not a video"),
@@ -281,6 +291,7 @@ def test_model_card(server, page, screenshots, key):
     assert fields == [f["name"] for f in model["metadata_fields"]]
     assert "efficientnet_lite0" in page.inner_text("#models") and LITE0_SHA256 in page.inner_text("#models")
     assert "all (learned)" in page.inner_text("#report")
+    assert "Mahalanobis" in page.inner_text("#typicality-method") and "training films" in page.inner_text("#typicality")
     page.locator("#plots").scroll_into_view_if_needed()
     for _ in range(100):  # the plots load lazily, with the key, once in view
         if page.evaluate("[...document.querySelectorAll('#plots img')].every(i => i.naturalWidth > 0)"):

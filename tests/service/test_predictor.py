@@ -57,7 +57,8 @@ def test_same_bundle_same_scores_and_timings(predictor, full):
     first, second = predictor.predict(full), predictor.predict(full)
     assert first["genres"] == second["genres"] and first["modalities"] == second["modalities"]
     timings = second["timings_ms"]
-    assert list(timings) == ["decode", "video", "audio", "poster", "text", "metadata", "fusion", "total"]
+    assert list(timings) == ["decode", "video", "audio", "poster", "text", "metadata", "typicality", "fusion",
+                            "total"]
     assert timings["total"] >= sum(v for k, v in timings.items() if k != "total") * 0.99
 
 
