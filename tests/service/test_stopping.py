@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def _ctrl_c_as_in_a_terminal():
+    """A suite started in the background (`cmd &`, nohup, some CI runners) ignores SIGINT, and its children
+    inherit that through exec; a server started from a terminal does not, and that is the case under test."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class CliServer:
     def __init__(self, artifacts: Path, tmp_path: Path, slow_loading: bool = False):
         self.port = free_port()
@@ -33,7 +45,7 @@ class CliServer:
         entry = ["-c", SLOW_LOADING] if slow_loading else ["-m", "service.cli"]
         env = {**os.environ, "MOVIESCOPE_DEVICE": "cpu", "MOVIESCOPE_TMP_DIR": str(tmp_path / "uploads")}
         self.stderr = tmp_path / "stderr.log"
-        with self.stderr.open("wb") as err:
+        with self.stderr.open("wb") as err, _ctrl_c_as_in_a_terminal():
             self.process = subprocess.Popen([sys.executable, *entry, "serve", "--artifacts", str(artifacts),
                                              "--port", str(self.port)], env=env, stdout=subprocess.DEVNULL, stderr=err)
 
