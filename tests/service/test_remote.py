@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from catalogue_copy import copied_rows
 
 from service.cli import main
 from service.cli.parser import build_parser
@@ -118,12 +119,7 @@ def test_a_server_restart_in_the_middle_of_a_run(start_server, tiny_artifacts, t
 
 def test_a_catalogues_bad_movies_become_error_lines(server, tiny_artifacts, tiny_dataset, limit_media, tmp_path,
                                                     capsys):
-    rows = [json.loads(line) for line in (tiny_dataset / "movies.jsonl").read_text().splitlines()][:4]
-    for row in rows:
-        for part in ("trailer", "poster"):
-            if row.get(part):
-                (tmp_path / row[part]).parent.mkdir(exist_ok=True)
-                shutil.copy(tiny_dataset / row[part], tmp_path / row[part])
+    rows = copied_rows(tiny_dataset, tmp_path, 4)
     corrupt = tmp_path / rows[0]["trailer"]
     corrupt.write_bytes(corrupt.read_bytes()[:300])  # cut short: the moov box is gone
     rows[1]["metadata"] = {"year": 3000}  # a rejected row
