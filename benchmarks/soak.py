@@ -50,7 +50,8 @@ def main() -> None:
             results = run(server, uploads, args.clients, args.minutes * 60)
         finally:
             stop = server.stop()
-    results.update(stop=stop, clips=[c.name for c in clips], artifacts=str(artifacts),
+    version = json.loads((artifacts / "manifest.json").read_text())["model_version"]
+    results.update(stop=stop, clips=[c.name for c in clips], model_version=version,
                    uploads={k: [u.name for u in v] for k, v in uploads.items()})
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -55,9 +55,9 @@ def bundle_upload(name: str, bundle) -> Upload:
     files = {"trailer": (bundle.trailer.name, bundle.trailer.read_bytes())}
     if bundle.poster is not None:
         files["poster"] = (bundle.poster.name, bundle.poster.read_bytes())
-    data = {"plot": bundle.plot} if bundle.plot else {}
-    if bundle.metadata is not None:
-        data["metadata"] = bundle.metadata.model_dump_json(exclude_none=True)
+    data = {part: getattr(bundle, part) for part in ("plot", "title") if getattr(bundle, part)}
+    if bundle.metadata is not None:  # the catalogue's own fields, as the dataset row has them
+        data["metadata"] = json.dumps({k: v for k, v in bundle.metadata.items() if v is not None}, default=str)
     return Upload(name, files, data)
 
 

@@ -74,10 +74,10 @@ CASES = {
     "serve open without a key": ("serve --artifacts {artifacts} --host 0.0.0.0", {}, "MOVIESCOPE_API_KEY"),
     "demo into a file": ("demo --workdir {file} --no-serve --n 2", {}, "a-file"),
 }
-# one case per command as a real process, where a traceback would show; the others in process (faster),
-# where an uncaught exception would fail the test and a logged traceback would show in the output
-IN_SUBPROCESS = {"synth into a file", "train config typo", "evaluate manifest not an object",
-                 "predict plot not UTF-8", "serve bad variable", "demo into a file"}
+# a job command and the server as real processes (each start costs about 10 s of imports), where a traceback
+# would show; the others in process, where an uncaught exception would fail the test and a logged traceback
+# would show in the output
+IN_SUBPROCESS = {"train config typo", "serve bad variable"}
 
 
 def run_in_process(args: list[str], env: dict, monkeypatch, capfd) -> tuple[int, str, str]:

@@ -21,6 +21,12 @@ LIMITS = {"MAX_TRAILER_MB": "1", "MAX_POSTER_MB": "0.5", "MAX_WIDTH": "640", "MA
           "MAX_DURATION_S": "60"}
 
 
+# uvicorn with the models' loading held for `delay` seconds, so that a client surely meets the 503 "still loading"
+SLOW_LOADING = ("import sys, time; from service import predictor; real = predictor.Predictor.from_dir; "
+                "predictor.Predictor.from_dir = lambda *a, **k: (time.sleep({delay}), real(*a, **k))[1]; "
+                "from uvicorn.main import main; main()")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -30,8 +36,10 @@ def free_port() -> int:
 class Server:
     """`python -m uvicorn --factory service.app:create_app`, configured by MOVIESCOPE_* variables only."""
 
-    def __init__(self, artifacts: Path, tmp_dir: Path, port: int | None = None, **env: str):
-        """`port`: a free one by default; give a stopped server's to start another in its place."""
+    def __init__(self, artifacts: Path, tmp_dir: Path, port: int | None = None, load_delay_s: float = 0,
+                 **env: str):
+        """`port`: a free one by default; give a stopped server's to start another in its place.
+        `load_delay_s`: hold the models' loading that long (the server answers 503 meanwhile)."""
         self.artifacts, self.tmp_dir = artifacts, tmp_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -41,9 +49,10 @@ class Server:
                        "MOVIESCOPE_TMP_DIR": str(tmp_dir), "MOVIESCOPE_DEVICE": "cpu",
                        "MOVIESCOPE_LOG_LEVEL": "warning", **env}
         self.log = tmp_dir.parent / f"server-{self.port}.log"
+        entry = ["-c", SLOW_LOADING.format(delay=load_delay_s)] if load_delay_s else ["-m", "uvicorn"]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app",
+                [sys.executable, *entry, "--factory", "service.app:create_app",
                  "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
                 env=environment, stdout=log, stderr=subprocess.STDOUT,
             )
@@ -101,11 +110,12 @@ def server(tiny_artifacts, tmp_path_factory):
 
 
 def _server_starter(root: Path):
-    """start(artifacts, [port], **env) -> a Server (not yet ready), and the list of those started (to stop)."""
+    """start(artifacts, [port], [load_delay_s], **env) -> a Server (not yet ready), and the list of those started
+    (to stop)."""
     started: list[Server] = []
 
-    def start(artifacts: Path, port: int | None = None, **env: str) -> Server:
-        started.append(Server(artifacts, root / f"uploads-{len(started)}", port, **env))
+    def start(artifacts: Path, port: int | None = None, load_delay_s: float = 0, **env: str) -> Server:
+        started.append(Server(artifacts, root / f"uploads-{len(started)}", port, load_delay_s, **env))
         return started[-1]
 
     return start, started

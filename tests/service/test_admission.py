@@ -10,7 +10,7 @@ import pytest
 from media_fixtures import make_video
 
 MAX_IN_FLIGHT = 4
-REQUESTS_PER_CLIENT = 8
+REQUESTS_PER_CLIENT = 5
 SPOOL_BYTES = 1 << 20  # Starlette keeps a smaller file part in memory; a larger one is closed in a thread
 
 
@@ -43,9 +43,9 @@ def run_clients(url: str, trailer: bytes, clients: int) -> list[int]:
     return statuses
 
 
-@pytest.fixture
-def busy_server(start_server, tiny_artifacts):
-    return start_server(tiny_artifacts, MOVIESCOPE_MAX_IN_FLIGHT=str(MAX_IN_FLIGHT)).wait_ready()
+@pytest.fixture(scope="module")
+def busy_server(start_module_server, tiny_artifacts):
+    return start_module_server(tiny_artifacts, MOVIESCOPE_MAX_IN_FLIGHT=str(MAX_IN_FLIGHT)).wait_ready()
 
 
 @pytest.mark.slow

@@ -2,9 +2,6 @@
 
 import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,26 +11,20 @@ META = {"year": 1999, "runtime_min": 95, "content_rating": "R", "num_voted_users
 PLOT = "A detective follows the clues of a murder through a corrupt city."
 
 
-def moviescope() -> list[str]:
-    script = Path(sys.executable).with_name("moviescope")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "service.cli"]
-
-
-@pytest.mark.slow
-def test_cli_predict_matches_the_endpoint(server, media_dir, tmp_path):
+def test_cli_predict_matches_the_endpoint(server, media_dir, tmp_path, capsys):
+    """In process (tests/test_cli_errors.py runs the `moviescope` script itself)."""
     trailer, poster = media_dir / "good.mp4", media_dir / "poster.jpg"
     http = server.predict(trailer, poster, PLOT, json.dumps(META)).json()
     (tmp_path / "plot.txt").write_text(PLOT)
     (tmp_path / "meta.json").write_text(json.dumps(META))
-    result = subprocess.run(
-        [*moviescope(), "-q", "predict", "--artifacts", str(server.artifacts), "--trailer", str(trailer),
-         "--poster", str(poster), "--plot", f"@{tmp_path / 'plot.txt'}",
-         "--metadata", f"@{tmp_path / 'meta.json'}", "--device", "cpu"],
-        capture_output=True, text=True, timeout=300, check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    cli = json.loads(result.stdout)
-    assert result.stdout.startswith('{\n  "model_version"')  # json.dumps(indent=2)
+    capsys.readouterr()
+    code = main(["-q", "predict", "--artifacts", str(server.artifacts), "--trailer", str(trailer),
+                 "--poster", str(poster), "--plot", f"@{tmp_path / 'plot.txt'}",
+                 "--metadata", f"@{tmp_path / 'meta.json'}", "--device", "cpu"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    cli = json.loads(out)
+    assert out.startswith('{\n  "model_version"')  # json.dumps(indent=2)
     assert cli["model_version"] == http["model_version"]
     assert cli["used_modalities"] == http["used_modalities"]
     assert len(cli["used_modalities"]) == 5

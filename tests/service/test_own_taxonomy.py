@@ -2,6 +2,7 @@
 every answer speaks its genres, in its order, and validates its metadata against its own schema."""
 
 import json
+import shutil
 
 import pytest
 
@@ -30,8 +31,9 @@ def own_row(row: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def own_artifacts(tiny_dataset, tmp_path_factory):
+def own_artifacts(tiny_dataset, tiny_artifacts, tmp_path_factory):
     root = tmp_path_factory.mktemp("own")
+    shutil.copytree(tiny_artifacts.parent / "cache", root / "cache")  # the same media's features: decoded once
     data = root / "data"
     data.mkdir()
     for media in ("trailers", "posters"):
@@ -55,7 +57,7 @@ def test_the_artifact_and_the_report_speak_its_genres_in_its_order(own_artifacts
     kept = [g for g in ORDER if g not in manifest["left_out_genres"]]
     assert manifest["genres"] == kept and len(kept) >= 4
     assert [f["name"] for f in manifest["metadata_schema"]["fields"]] == ["year", "runtime_min", "keywords"]
-    report = run_evaluation(data, artifacts, "test", tmp_path / "report")
+    report = run_evaluation(data, artifacts, "test", tmp_path / "report", artifacts.parent / "cache")
     assert report["genres"] == kept and list(report["rows"][0]["per_genre_ap"]) == kept
     assert "| model | Western | Drama |" in (tmp_path / "report" / "report.md").read_text()
 

@@ -6,6 +6,7 @@ so that the browser tests cannot silently stop running there. `make test` instal
 
 import json
 import os
+import re
 import shutil
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -16,6 +17,7 @@ import pytest
 
 from models.backbones import LITE0_SHA256
 from models.genres import MOVIESCOPE
+from service.gate import BUSY_RETRY_AFTER_S
 
 pytestmark = pytest.mark.slow
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -204,16 +206,17 @@ def test_error_answers_are_readable_messages(server, page, key, media_dir, limit
     assert page.is_hidden("#results") and "{" not in message  # words, not a JSON dump
 
 
-def test_busy_server_shows_when_to_retry(start_server, tiny_artifacts, browser, movie):
-    srv = start_server(tiny_artifacts, MOVIESCOPE_MAX_IN_FLIGHT="0").wait_ready()
-    tab = browser.new_page()
-    tab.goto(srv.url + "/")
-    fill_form(tab, movie["trailer"])
-    tab.click("button[type=submit]")
-    tab.wait_for_selector("#error:not([hidden])", timeout=60_000)
-    message = tab.inner_text("#error")
-    assert "busy" in message and "Try again in 2 s" in message
-    tab.close()
+def test_busy_server_shows_when_to_retry(server, page, movie, key):
+    """The gate's own refusal (tests/service/test_admission.py has the server send it), handed to the page."""
+    page.route(re.compile(r"/v1/(explain|predict)$"), lambda route: route.fulfill(
+        status=503, headers={"Retry-After": BUSY_RETRY_AFTER_S},
+        json={"detail": "too many requests in flight; retry shortly"}))
+    page.goto(server.url + "/")
+    fill_form(page, movie["trailer"], key=key)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#error:not([hidden])", timeout=60_000)
+    message = page.inner_text("#error")
+    assert "busy" in message and f"Try again in {BUSY_RETRY_AFTER_S} s" in message
 
 
 def test_keyboard_only(server, page, movie, key):
@@ -341,10 +344,15 @@ def catalogue_artifacts(tmp_path_factory) -> Path:
     return root / "artifacts"
 
 
-def test_a_model_without_media_gets_a_form_of_its_own(start_server, catalogue_artifacts, page, media_dir, screenshots):
+@pytest.fixture(scope="module")
+def catalogue_server(start_module_server, catalogue_artifacts):
+    return start_module_server(catalogue_artifacts).wait_ready()
+
+
+def test_a_model_without_media_gets_a_form_of_its_own(catalogue_server, page, media_dir, screenshots):
     """While the model loads (503) the page shows every part; then only what the model reads. A trailer chosen
     before stays, marked, and the answer says it was not used; the list, date and category go out as JSON."""
-    srv = start_server(catalogue_artifacts).wait_ready()
+    srv = catalogue_server
     page.route("**/v1/model", lambda route: route.fulfill(status=503, headers={"Retry-After": "1"},
                                                            json={"detail": "models are still loading"}))
     page.goto(srv.url + "/")
@@ -388,8 +396,8 @@ def test_a_model_without_media_gets_a_form_of_its_own(start_server, catalogue_ar
         page.screenshot(path=str(screenshots / f"catalogue-page-{width}.png"), full_page=True)
 
 
-def test_model_card_of_a_model_trained_on_real_films(start_server, catalogue_artifacts, page, screenshots):
-    srv = start_server(catalogue_artifacts).wait_ready()
+def test_model_card_of_a_model_trained_on_real_films(catalogue_server, page, screenshots):
+    srv = catalogue_server
     page.goto(srv.url + "/model")
     page.wait_for_selector("#card:not([hidden])")
     assert page.inner_text("#trained-on") == "Trained on 60 real films (60 test films, MovieLens genres)."

@@ -53,29 +53,40 @@ def assert_same_answer(answer: dict, reference: dict, tolerance: float = 1e-6) -
         assert answer["modalities"][modality] == pytest.approx(scores, abs=tolerance)
 
 
+N_MOVIES = 10  # the runs that are compared, interrupted and resumed: a part of the tiny dataset
+
+
 @pytest.fixture(scope="module")
-def local_run(tiny_artifacts, tiny_dataset, tmp_path_factory) -> Path:
+def catalogue(tiny_dataset, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("catalogue")
+    rows = copied_rows(tiny_dataset, root, N_MOVIES)
+    (root / "movies.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return root
+
+
+@pytest.fixture(scope="module")
+def local_run(tiny_artifacts, catalogue, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("local") / "predictions.jsonl"
-    assert main(local(tiny_artifacts, "--data", str(tiny_dataset), "--out", str(out))) == 0
+    assert main(local(tiny_artifacts, "--data", str(catalogue), "--out", str(out))) == 0
     return out
 
 
 @pytest.mark.slow
-def test_a_catalogue_on_the_server_gives_the_local_lines(server, tiny_dataset, local_run, tmp_path, capsys):
+def test_a_catalogue_on_the_server_gives_the_local_lines(server, catalogue, local_run, tmp_path, capsys):
     out = tmp_path / "remote.jsonl"
-    assert main(remote(server.url, "--data", str(tiny_dataset), "--out", str(out))) == 0
+    assert main(remote(server.url, "--data", str(catalogue), "--out", str(out))) == 0
     assert_same_lines(out, local_run)
-    assert "24 movies in" in capsys.readouterr().out
+    assert f"{N_MOVIES} movies in" in capsys.readouterr().out
     before = out.read_bytes()
-    assert main(remote(server.url, "--data", str(tiny_dataset), "--out", str(out))) == 0
+    assert main(remote(server.url, "--data", str(catalogue), "--out", str(out))) == 0
     assert out.read_bytes() == before and "this run wrote 0 lines" in capsys.readouterr().out
 
 
 @pytest.mark.slow
-def test_a_killed_remote_run_resumes_with_the_missing_movies_only(server, tiny_dataset, local_run, tmp_path,
+def test_a_killed_remote_run_resumes_with_the_missing_movies_only(server, catalogue, local_run, tmp_path,
                                                                   capsys):
     out = tmp_path / "remote.jsonl"
-    command = [sys.executable, "-m", "service.cli", *remote(server.url, "--data", str(tiny_dataset), "--out",
+    command = [sys.executable, "-m", "service.cli", *remote(server.url, "--data", str(catalogue), "--out",
                                                              str(out), "--max-in-flight", "2")]
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
@@ -85,31 +96,32 @@ def test_a_killed_remote_run_resumes_with_the_missing_movies_only(server, tiny_d
     child.wait()
     written = out.read_bytes()
     kept = written.count(b"\n")
-    assert 0 < kept < 24, "the run was not interrupted halfway"
+    assert 0 < kept < N_MOVIES, "the run was not interrupted halfway"
     with out.open("ab") as f:
         f.write(b'{"id": "syn00000023", "model_ver')  # a kill in the middle of a write
-    assert main(remote(server.url, "--data", str(tiny_dataset), "--out", str(out))) == 0
-    assert f"this run wrote {24 - kept} lines" in capsys.readouterr().out
+    assert main(remote(server.url, "--data", str(catalogue), "--out", str(out))) == 0
+    assert f"this run wrote {N_MOVIES - kept} lines" in capsys.readouterr().out
     assert out.read_bytes().startswith(written[: written.rfind(b"\n") + 1])  # the first lines untouched
     assert_same_lines(out, local_run)
 
 
 @pytest.mark.slow
-def test_a_server_restart_in_the_middle_of_a_run(start_server, tiny_artifacts, tiny_dataset, local_run, tmp_path,
+def test_a_server_restart_in_the_middle_of_a_run(start_server, tiny_artifacts, catalogue, local_run, tmp_path,
                                                  caplog):
     first = start_server(tiny_artifacts, MOVIESCOPE_API_KEY=KEY).wait_ready()
     out, exit_status = tmp_path / "remote.jsonl", []
     caplog.set_level(logging.WARNING, logger="service.client")
     run = threading.Thread(target=lambda: exit_status.append(
-        main(remote(first.url, "--data", str(tiny_dataset), "--out", str(out)))))
+        main(remote(first.url, "--data", str(catalogue), "--out", str(out)))))
     run.start()
     deadline = time.monotonic() + 300
     while not (out.exists() and out.read_bytes().count(b"\n") >= 2) and time.monotonic() < deadline:
         time.sleep(0.05)
     first.process.kill()  # the requests in flight are cut off mid-answer
     first.process.wait()
-    assert out.read_bytes().count(b"\n") < 24, "the run was over before the server went down"
-    start_server(tiny_artifacts, port=first.port, MOVIESCOPE_API_KEY=KEY)
+    assert out.read_bytes().count(b"\n") < N_MOVIES, "the run was over before the server went down"
+    # loading held longer than the client's longest wait between tries, so it meets "still loading" too
+    start_server(tiny_artifacts, port=first.port, load_delay_s=RetryPolicy.down_poll_s + 1, MOVIESCOPE_API_KEY=KEY)
     run.join(timeout=400)
     assert exit_status == [0]
     assert_same_lines(out, local_run)

@@ -3,8 +3,6 @@
 import json
 import logging
 import shutil
-import subprocess
-import sys
 import tempfile
 
 import numpy as np
@@ -14,6 +12,7 @@ from sklearn.metrics import average_precision_score
 from models.artifacts import ArtifactError, load_artifacts
 from models.backbones import LITE0_SHA256
 from models.genres import MOVIESCOPE
+from service.cli import main
 from training import train as train_module
 from training.config import load_config
 from training.evaluate import run_evaluation
@@ -69,9 +68,10 @@ def test_corrupted_artifact_is_refused(tiny_artifacts, tmp_path):
 
 
 @pytest.mark.slow
-def test_interrupted_training_resumes(tiny_dataset, tiny_config, tmp_path, monkeypatch, caplog):
+def test_interrupted_training_resumes(tiny_dataset, tiny_config, tiny_artifacts, tmp_path, monkeypatch, caplog):
     config = load_config(tiny_config)
     out, cache = tmp_path / "artifacts", tmp_path / "cache"
+    shutil.copytree(tiny_artifacts.parent / "cache", cache)  # the features: only the fits are under test
     real_fit = train_module._fit_or_resume
 
     def crash_on_poster(config_, name, *args):
@@ -130,11 +130,11 @@ def _n_val(dataset_dir) -> int:
     return sum(r.get("split") == "val" for r in rows)
 
 
-def test_cli_names_the_file_and_line_of_bad_rows(tmp_path):
+def test_cli_names_the_file_and_line_of_bad_rows(tmp_path, capfd):
+    """In process (tests/test_cli_errors.py runs `train` as a real process, where a traceback would show)."""
     (tmp_path / "dataset.json").write_text('{"genres": ["Drama", "Horror"]}')
     (tmp_path / "movies.jsonl").write_text('{"id": "a", "genres": ["Drama"]}\n{"id": "b", "genres": ["Western"]}\n')
-    result = subprocess.run([sys.executable, "-m", "service.cli", "train", "--data", str(tmp_path), "--out",
-                             str(tmp_path / "out")], capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 2
-    assert "movies.jsonl" in result.stderr and "line 2" in result.stderr and "Western" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capfd.readouterr().err
+    assert "movies.jsonl" in err and "line 2" in err and "Western" in err
+    assert "Traceback" not in err
