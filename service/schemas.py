@@ -106,7 +106,8 @@ class TokenWeight(BaseModel):
 
 class FieldContribution(BaseModel):
     field: str = Field(description="a metadata field's name")
-    value: int | float | str | None = Field(description="the value given (null: not given)")
+    value: int | float | str | list[str] | None = Field(
+        description="the value given: a number, a string or date, a list of strings (null: not given)")
     contribution: float = Field(description="signed log-odds, from XGBoost's pred_contribs")
 
 
