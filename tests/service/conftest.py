@@ -5,7 +5,6 @@ tests/conftest.py.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,23 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 from media_fixtures import run_ffmpeg
+from server_process import free_port, held_loading
 
 API_KEY = "s3cret"
 # limits of the shared server: small, so that oversized uploads are cheap to make
 LIMITS = {"MAX_TRAILER_MB": "1", "MAX_POSTER_MB": "0.5", "MAX_WIDTH": "640", "MAX_HEIGHT": "480",
           "MAX_DURATION_S": "60"}
-
-
-# uvicorn with the models' loading held for `delay` seconds, so that a client surely meets the 503 "still loading"
-SLOW_LOADING = ("import sys, time; from service import predictor; real = predictor.Predictor.from_dir; "
-                "predictor.Predictor.from_dir = lambda *a, **k: (time.sleep({delay}), real(*a, **k))[1]; "
-                "from uvicorn.main import main; main()")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -49,7 +37,8 @@ class Server:
                        "MOVIESCOPE_TMP_DIR": str(tmp_dir), "MOVIESCOPE_DEVICE": "cpu",
                        "MOVIESCOPE_LOG_LEVEL": "warning", **env}
         self.log = tmp_dir.parent / f"server-{self.port}.log"
-        entry = ["-c", SLOW_LOADING.format(delay=load_delay_s)] if load_delay_s else ["-m", "uvicorn"]
+        entry = (held_loading(load_delay_s, "from uvicorn.main import main; main()") if load_delay_s
+                 else ["-m", "uvicorn"])
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, *entry, "--factory", "service.app:create_app",

@@ -12,19 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from server_process import free_port, held_loading
 
 pytestmark = pytest.mark.slow
 EXIT_WITHIN_S = 5
 # `moviescope serve` with the models' loading held for a minute, so that a signal surely comes while it runs
-SLOW_LOADING = ("import sys, time; from service import predictor; real = predictor.Predictor.from_dir; "
-                "predictor.Predictor.from_dir = lambda *a, **k: (time.sleep(60), real(*a, **k))[1]; "
-                "from service.cli import main; sys.exit(main(sys.argv[1:]))")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+SLOW_LOADING = held_loading(60, "from service.cli import main; sys.exit(main(sys.argv[1:]))")
 
 
 @contextmanager
@@ -42,7 +35,7 @@ class CliServer:
     def __init__(self, artifacts: Path, tmp_path: Path, slow_loading: bool = False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        entry = ["-c", SLOW_LOADING] if slow_loading else ["-m", "service.cli"]
+        entry = SLOW_LOADING if slow_loading else ["-m", "service.cli"]
         env = {**os.environ, "MOVIESCOPE_DEVICE": "cpu", "MOVIESCOPE_TMP_DIR": str(tmp_path / "uploads")}
         self.stderr = tmp_path / "stderr.log"
         with self.stderr.open("wb") as err, _ctrl_c_as_in_a_terminal():
