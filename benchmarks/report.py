@@ -7,7 +7,7 @@ from pathlib import Path
 from benchmarks.gpu_report import gpu_lines, gpu_results
 from benchmarks.real_films_report import real_film_results, real_films_lines
 from benchmarks.soak_report import soak_lines
-from benchmarks.typicality_report import TYPICALITY, typicality_lines
+from benchmarks.typicality_report import BOUNDS_EFFECT, TYPICALITY, typicality_lines
 
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
 QUALITY = Path(__file__).resolve().parent / "results" / "quality.json"
@@ -69,7 +69,8 @@ def write_markdown(r: dict, path: Path) -> None:
     lines += explain_lines(json.loads(EXPLAIN.read_text())) if EXPLAIN.is_file() else []
     lines += catalogue_lines(json.loads(CATALOGUE.read_text())) if CATALOGUE.is_file() else []
     lines += soak_lines(json.loads(SOAK.read_text())) if SOAK.is_file() else []
-    lines += typicality_lines(json.loads(TYPICALITY.read_text())) if TYPICALITY.is_file() else []
+    bounds_effect = json.loads(BOUNDS_EFFECT.read_text()) if BOUNDS_EFFECT.is_file() else None
+    lines += typicality_lines(json.loads(TYPICALITY.read_text()), bounds_effect) if TYPICALITY.is_file() else []
     lines += gpu_lines(json.loads(gpu.read_text())) if (gpu := gpu_results()) else []
     notes = NOTES.read_text() if NOTES.is_file() else ""
     path.write_text("\n".join(lines) + ("\n" + notes if notes else ""))
