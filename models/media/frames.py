@@ -177,14 +177,15 @@ def _frame_bytes(size: tuple[int, int]) -> int:
     return size[0] * size[1] * 3
 
 
-def _frames(result: Output, name: str, size: tuple[int, int], limits: MediaLimits) -> np.ndarray:
-    """The whole frames ffmpeg wrote (a failing decode may still have produced some); refuses a stream
-    whose decoder met frames over the pixel limit."""
+def _frames(result: Output, name: str, size: tuple[int, int], limits: MediaLimits, channels: int = 3) -> np.ndarray:
+    """The whole frames ffmpeg wrote (a failing decode may still have produced some), (n, h, w, channels);
+    refuses a stream whose decoder met frames over the pixel limit."""
     too_large = _OVER_PIXEL_LIMIT.search(result.stderr)
     if too_large:
         width, height = (int(v) for v in too_large.groups())
         raise InvalidMediaError(f"{name}: the video has {width}x{height} frames, over the limit of "
                                 f"{limits.max_width}x{limits.max_height} ({limits.max_pixels} pixels)")
-    usable = len(result.stdout) // _frame_bytes(size)
-    data = np.frombuffer(result.stdout[: usable * _frame_bytes(size)], dtype=np.uint8)
-    return data.reshape(usable, size[1], size[0], 3)
+    frame_bytes = size[0] * size[1] * channels
+    usable = len(result.stdout) // frame_bytes
+    data = np.frombuffer(result.stdout[: usable * frame_bytes], dtype=np.uint8)
+    return data.reshape(usable, size[1], size[0], channels)

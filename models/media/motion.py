@@ -1,0 +1,87 @@
+"""Runs of consecutive frames for motion: grey, low resolution, at `n_windows` points of the trailer.
+
+Window k starts so that it is centred on the centre of the k-th of n equal segments of the trailer and
+lasts `window_frames` frames (at most one segment). Each window is one input of an ffmpeg process,
+opened with an accurate seek to its start (the frames from the keyframe before it are decoded and
+dropped), trimmed to `window_frames` frames and padded by repeating its last frame where the stream
+ends early, so every window has exactly that many frames and the output splits without markers.
+The same guards as the sampled frames: `-max_pixels`, the whitelists, the memory limit and the file's
+deadline (models.media.process.run), and the packet index refuses a truncated file first.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import ffmpeg
+import numpy as np
+
+from models.media.errors import InvalidMediaError
+from models.media.frames import SEEK_PROCESSES, _frames, _packet_index
+from models.media.limits import MediaLimits
+from models.media.probe import MediaInfo, check_complete, demuxer, local_file
+from models.media.process import INPUT_GUARD, ffmpeg_cmd, reason, run
+
+MAX_ASPECT = 2.0  # a taller (portrait) video is squashed to at most twice as high as wide
+
+
+@dataclass(frozen=True)
+class FrameRuns:
+    """Consecutive grey frames at a few points of a trailer."""
+
+    frames: np.ndarray  # (n_windows, window_frames, height, width) uint8
+    starts_s: np.ndarray  # (n_windows,) seconds from the start where each window begins
+    fps: float  # frames per second within a window (the video's rate)
+
+
+def sample_frame_runs(path: Path, info: MediaInfo, n_windows: int, window_frames: int, width: int,
+                      limits: MediaLimits | None = None) -> FrameRuns:
+    """`n_windows` runs of `window_frames` consecutive grey frames `width` pixels wide (height keeps the aspect)."""
+    limits = limits or info.limits
+    deadline = info.deadline.capped(limits.timeout_s)
+    if n_windows < 1 or window_frames < 2 or width < 16:
+        raise ValueError(f"need n_windows >= 1, window_frames >= 2, width >= 16; got {n_windows}, "
+                         f"{window_frames}, {width}")
+    name, path = local_file(path)
+    index = _packet_index(path, name, info, limits, deadline)
+    check_complete(name, "video", index.covered_s, info.video_duration_s)
+    size = (width, _height(info, width))
+    frames_per_window = min(window_frames, max(2, int(info.fps * info.duration_s / n_windows)))
+    span_s = frames_per_window / info.fps
+    centres = (np.arange(n_windows) + 0.5) * info.duration_s / n_windows
+    starts = np.clip(centres - span_s / 2, 0.0, max(0.0, info.duration_s - span_s))
+    chunks = np.array_split(np.arange(n_windows), min(SEEK_PROCESSES, n_windows))
+
+    def decode(chunk: np.ndarray) -> np.ndarray:
+        cmd = _runs_cmd(path, info, starts[chunk], frames_per_window, size, limits)
+        result = run(cmd, deadline, f"{name}: decoding frames for motion",
+                     len(chunk) * frames_per_window * size[0] * size[1], limits.max_memory_mb)
+        grey = _frames(result, name, size, limits, channels=1)
+        if len(grey) != len(chunk) * frames_per_window:
+            raise InvalidMediaError(f"{name}: only {len(grey)} of {len(chunk) * frames_per_window} frames for "
+                                    f"motion could be decoded{reason(result.stderr, path, name)}")
+        return grey[..., 0].reshape(len(chunk), frames_per_window, size[1], size[0])
+
+    with ThreadPoolExecutor(len(chunks)) as pool:
+        runs = np.concatenate(list(pool.map(decode, [c for c in chunks if len(c)])))
+    return FrameRuns(runs, starts, float(info.fps))
+
+
+def _height(info: MediaInfo, width: int) -> int:
+    aspect = min(MAX_ASPECT, info.height / max(1, info.width))
+    return max(16, round(width * aspect / 2) * 2)
+
+
+def _runs_cmd(path: Path, info: MediaInfo, starts: np.ndarray, frames: int, size: tuple[int, int],
+              limits: MediaLimits) -> list[str]:
+    runs = []
+    for start in starts:
+        source = ffmpeg.input(f"file:{path}", f=demuxer(info), ss=f"{start:.6f}", threads=1,
+                              max_pixels=limits.max_pixels, **INPUT_GUARD)["V:0"]
+        runs.append(source.trim(end_frame=frames).filter("tpad", stop=frames, stop_mode="clone")
+                    .trim(end_frame=frames).setpts("PTS-STARTPTS")
+                    .filter("scale", size[0], size[1]).filter("setsar", 1))
+    out = ffmpeg.concat(*runs, v=1, a=0).output("pipe:1", format="rawvideo", pix_fmt="gray",
+                                                fps_mode="passthrough")
+    return ffmpeg_cmd(out, threads=1)
+
