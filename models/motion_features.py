@@ -11,6 +11,7 @@ not depend on the resolution or the frame rate.
 One row of MOTION_COLUMNS per run; a trailer's features are the (n_windows, len(MOTION_COLUMNS)) array.
 """
 
+from functools import cache
 from itertools import pairwise
 
 import cv2
@@ -23,8 +24,9 @@ DIRECTION_BINS = 8
 SPEED_EDGES = (0.01, 0.03, 0.1, 0.3, 1.0)  # frame widths per second: the magnitude histogram's bin edges
 OBJECT_SPEED = 0.05  # frame widths per second of residual flow that count a pixel as moving
 FIT_STRIDE = 7  # the camera fit reads every 7th pixel (a prime: no aliasing with the rows)
+PACE_COLUMNS = ("cuts_per_s", "longest_shot_share", "mean_change")
 MOTION_COLUMNS = (
-    "cuts_per_s", "longest_shot_share", "mean_change",
+    *PACE_COLUMNS,
     "pan_speed", "pan_x", "pan_y", "shake", "zoom", "rotation",
     "flow_speed", "flow_speed_p90", "object_speed", "object_speed_p90", "moving_share",
     *(f"direction_{k}" for k in range(DIRECTION_BINS)),
@@ -56,8 +58,7 @@ def _run_features(frames: np.ndarray, fps: float, flow) -> np.ndarray:
 
 def _compensated_difference(first: np.ndarray, second: np.ndarray, field: np.ndarray) -> float:
     """Mean absolute difference between `second` and `first` moved along the flow (a cut leaves it large)."""
-    height, width = first.shape
-    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    grid_x, grid_y = _pixel_grid(*first.shape)
     # second(p) ~ first(p - flow(p)): sample the first frame where each pixel of the second came from
     warped = cv2.remap(first, grid_x - field[..., 0], grid_y - field[..., 1], cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE)
@@ -74,9 +75,8 @@ def _longest_shot(cuts: list[bool]) -> int:
 
 def _flow_statistics(fields: list[np.ndarray], width: int, height: int, fps: float) -> np.ndarray:
     """Camera motion, object motion and the direction and speed histograms of the shots' flow fields."""
-    n_out = 11 + DIRECTION_BINS + len(SPEED_EDGES) + 1
     if not fields:  # every pair a cut
-        return np.zeros(n_out)
+        return np.zeros(len(MOTION_COLUMNS) - len(PACE_COLUMNS))
     cameras, speeds, objects, directions = [], [], [], []
     for field in fields:
         camera, residual = _camera_motion(field, width, height)
@@ -98,8 +98,7 @@ def _flow_statistics(fields: list[np.ndarray], width: int, height: int, fps: flo
 
 def _camera_motion(field: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """(pan x, pan y, zoom, rotation) of an affine fit to the flow, and the flow left after it."""
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    design = np.stack([np.ones(x.size), (x.ravel() - width / 2) / width, (y.ravel() - height / 2) / width], axis=1)
+    design = _affine_design(height, width)
     target = field.reshape(-1, 2)
     sample = slice(None, None, FIT_STRIDE)
     keep = np.ones(len(target[sample]), dtype=bool)
@@ -110,6 +109,24 @@ def _camera_motion(field: np.ndarray, width: int, height: int) -> tuple[np.ndarr
     residual = (target - design @ coef).reshape(field.shape)
     (pan_x, pan_y), (du_dx, dv_dx), (du_dy, dv_dy) = coef
     return np.array([pan_x, pan_y, (du_dx + dv_dy) / 2, (dv_dx - du_dy) / 2]), residual
+
+
+@cache
+def _pixel_grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's x and y (float32, for cv2.remap), made once per frame size; read-only."""
+    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    grid_x.flags.writeable = grid_y.flags.writeable = False
+    return grid_x, grid_y
+
+
+@cache
+def _affine_design(height: int, width: int) -> np.ndarray:
+    """(pixels, 3): 1 and each pixel's x and y from the centre in frame widths, made once per frame size."""
+    grid_x, grid_y = _pixel_grid(height, width)
+    design = np.stack([np.ones(grid_x.size), (grid_x.ravel() - width / 2) / width,
+                       (grid_y.ravel() - height / 2) / width], axis=1)
+    design.flags.writeable = False
+    return design
 
 
 def _direction_histogram(vectors: np.ndarray) -> np.ndarray:

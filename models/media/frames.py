@@ -69,7 +69,7 @@ def sample_timed_frames(path: Path, info: MediaInfo, n_frames: int, size: tuple[
     if n_frames < 1 or size[0] < 1 or size[1] < 1:
         raise ValueError(f"need n_frames >= 1 and a positive size, got {n_frames} and {size}")
     name, path = local_file(path)
-    index = _packet_index(path, name, info, limits, deadline)
+    index = packet_index(path, name, info, limits, deadline)
     check_complete(name, "video", index.covered_s, info.video_duration_s)
     targets = (np.arange(n_frames) + 0.5) * info.duration_s / n_frames
     source = (info.width, info.height)
@@ -85,7 +85,7 @@ def sample_timed_frames(path: Path, info: MediaInfo, n_frames: int, size: tuple[
                          times, source)
 
 
-def _packet_index(path: Path, name: str, info: MediaInfo, limits: MediaLimits, deadline: Deadline) -> PacketIndex:
+def packet_index(path: Path, name: str, info: MediaInfo, limits: MediaLimits, deadline: Deadline) -> PacketIndex:
     """The video stream's keyframe times and how far its packets reach, read from its index (no decoding)."""
     max_packets = plausible_packets(info.duration_s)
     cmd = ffprobe_cmd(path, "-f", demuxer(info), "-select_streams", "V:0",
@@ -120,7 +120,7 @@ def _decode_at_times(path: Path, name: str, info: MediaInfo, times: np.ndarray, 
 
     def decode(chunk: np.ndarray) -> np.ndarray:
         cmd = _seek_frames_cmd(path, info, chunk, size, limits)
-        return _frames(run(cmd, deadline, f"{name}: decoding keyframes", len(chunk) * _frame_bytes(size),
+        return raw_frames(run(cmd, deadline, f"{name}: decoding keyframes", len(chunk) * frame_bytes(size),
                            limits.max_memory_mb), name, size, limits)
 
     with ThreadPoolExecutor(SEEK_PROCESSES) as pool:
@@ -156,9 +156,9 @@ def _decode_at_targets(path: Path, name: str, info: MediaInfo, n_frames: int, si
     stream = source.filter("select", crossed).filter("scale", size[0], size[1])
     out = stream.output("pipe:1", format="rawvideo", pix_fmt="rgb24", fps_mode="passthrough",
                         **{"frames:v": n_frames})
-    result = run(ffmpeg_cmd(out), deadline, f"{name}: decoding the video", n_frames * _frame_bytes(size),
+    result = run(ffmpeg_cmd(out), deadline, f"{name}: decoding the video", n_frames * frame_bytes(size),
                  limits.max_memory_mb)
-    frames = _frames(result, name, size, limits)
+    frames = raw_frames(result, name, size, limits)
     if len(frames) == 0:
         raise InvalidMediaError(f"{name}: no video frame could be decoded{reason(result.stderr, path, name)}")
     return frames
@@ -173,11 +173,11 @@ def _nearest_distinct(times: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return np.sort(np.array(chosen))
 
 
-def _frame_bytes(size: tuple[int, int]) -> int:
-    return size[0] * size[1] * 3
+def frame_bytes(size: tuple[int, int], channels: int = 3) -> int:
+    return size[0] * size[1] * channels
 
 
-def _frames(result: Output, name: str, size: tuple[int, int], limits: MediaLimits, channels: int = 3) -> np.ndarray:
+def raw_frames(result: Output, name: str, size: tuple[int, int], limits: MediaLimits, channels: int = 3) -> np.ndarray:
     """The whole frames ffmpeg wrote (a failing decode may still have produced some), (n, h, w, channels);
     refuses a stream whose decoder met frames over the pixel limit."""
     too_large = _OVER_PIXEL_LIMIT.search(result.stderr)
@@ -185,7 +185,7 @@ def _frames(result: Output, name: str, size: tuple[int, int], limits: MediaLimit
         width, height = (int(v) for v in too_large.groups())
         raise InvalidMediaError(f"{name}: the video has {width}x{height} frames, over the limit of "
                                 f"{limits.max_width}x{limits.max_height} ({limits.max_pixels} pixels)")
-    frame_bytes = size[0] * size[1] * channels
-    usable = len(result.stdout) // frame_bytes
-    data = np.frombuffer(result.stdout[: usable * frame_bytes], dtype=np.uint8)
+    each = frame_bytes(size, channels)
+    usable = len(result.stdout) // each
+    data = np.frombuffer(result.stdout[: usable * each], dtype=np.uint8)
     return data.reshape(usable, size[1], size[0], channels)

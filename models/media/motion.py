@@ -17,7 +17,7 @@ import ffmpeg
 import numpy as np
 
 from models.media.errors import InvalidMediaError
-from models.media.frames import SEEK_PROCESSES, _frames, _packet_index
+from models.media.frames import SEEK_PROCESSES, frame_bytes, packet_index, raw_frames
 from models.media.limits import MediaLimits
 from models.media.probe import MediaInfo, check_complete, demuxer, local_file
 from models.media.process import INPUT_GUARD, ffmpeg_cmd, reason, run
@@ -43,7 +43,7 @@ def sample_frame_runs(path: Path, info: MediaInfo, n_windows: int, window_frames
         raise ValueError(f"need n_windows >= 1, window_frames >= 2, width >= 16; got {n_windows}, "
                          f"{window_frames}, {width}")
     name, path = local_file(path)
-    index = _packet_index(path, name, info, limits, deadline)
+    index = packet_index(path, name, info, limits, deadline)
     check_complete(name, "video", index.covered_s, info.video_duration_s)
     size = (width, _height(info, width))
     frames_per_window = min(window_frames, max(2, int(info.fps * info.duration_s / n_windows)))
@@ -55,15 +55,15 @@ def sample_frame_runs(path: Path, info: MediaInfo, n_windows: int, window_frames
     def decode(chunk: np.ndarray) -> np.ndarray:
         cmd = _runs_cmd(path, info, starts[chunk], frames_per_window, size, limits)
         result = run(cmd, deadline, f"{name}: decoding frames for motion",
-                     len(chunk) * frames_per_window * size[0] * size[1], limits.max_memory_mb)
-        grey = _frames(result, name, size, limits, channels=1)
+                     len(chunk) * frames_per_window * frame_bytes(size, 1), limits.max_memory_mb)
+        grey = raw_frames(result, name, size, limits, channels=1)
         if len(grey) != len(chunk) * frames_per_window:
             raise InvalidMediaError(f"{name}: only {len(grey)} of {len(chunk) * frames_per_window} frames for "
                                     f"motion could be decoded{reason(result.stderr, path, name)}")
         return grey[..., 0].reshape(len(chunk), frames_per_window, size[1], size[0])
 
     with ThreadPoolExecutor(len(chunks)) as pool:
-        runs = np.concatenate(list(pool.map(decode, [c for c in chunks if len(c)])))
+        runs = np.concatenate(list(pool.map(decode, chunks)))
     return FrameRuns(runs, starts, float(info.fps))
 
 
