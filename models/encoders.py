@@ -7,6 +7,7 @@ A model spec names its modality and, where a modality has several encoders, whic
 from models.audio import AudioEncoder
 from models.base import Encoder
 from models.metadata import MetadataEncoder
+from models.motion import MotionEncoder
 from models.poster import PosterEncoder
 from models.text import TextEncoder
 from models.text_linear import LinearTextEncoder
@@ -15,6 +16,7 @@ from models.video import VideoEncoder
 
 ENCODER_CLASSES: dict[str, type[Encoder]] = {
     "video": VideoEncoder,
+    "motion": MotionEncoder,
     "audio": AudioEncoder,
     "poster": PosterEncoder,
     "text": TextEncoder,  # fastText, the paper's text model

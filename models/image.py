@@ -19,7 +19,7 @@ from models.media import InvalidMediaError, UnsupportedMediaError
 ALLOWED_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
 DEFAULT_MAX_PIXELS = 40_000_000
 # bump when image_stats / the feature layout change: cached features of an older layout are not reused
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 HUE_BINS, VALUE_BINS = 12, 8
 # What Pillow raises on damaged data, besides OSError (truncated files) and SyntaxError (bad headers).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error,

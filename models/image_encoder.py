@@ -3,26 +3,19 @@ image statistics, and a torch head trained on the cached features.
 
 A subclass decodes its input (`load_input`), turns pixels into features (`embed`, using
 `pixel_features`: the CNN's features, then its `extra_features`, e.g. models.image.image_stats),
-builds its head (`new_head(dim)`, a module whose first layer is a `Standardise` named `norm`) and
-says how features form one input of the head (`head_batch`). Fitting, prediction, the weights
-file and the Grad-CAM pass of explanations (`explain_pass`) are shared here.
+builds its head and says how features form one input of the head (models.head_encoder). The
+backbone and the Grad-CAM pass of explanations (`explain_pass`) are shared here.
 """
 
-from pathlib import Path
-
-import numpy as np
 import torch
 
 from models import gradcam
 from models.backbones import Backbone, load_backbone
-from models.base import Encoder, load_torch_state, save_torch_state
+from models.head_encoder import HeadEncoder
 from models.image import FEATURES_VERSION
-from models.torch_fit import FitSettings, fit_module, predict_proba
-
-WEIGHTS = "head.pt"
 
 
-class ImageEncoder(Encoder):
+class ImageEncoder(HeadEncoder):
     _backbone: Backbone | None = None
 
     # ---- features
@@ -47,10 +40,6 @@ class ImageEncoder(Encoder):
         """uint8 (n, h, w, 3) -> float32 (n, dim): the CNN's features, then the extra ones."""
         return torch.cat([self.cnn_features(pixels), *self.extra_features(pixels)], dim=1)
 
-    def head_batch(self, features: torch.Tensor) -> torch.Tensor:
-        """One item's (n, dim) features as the head's input batch."""
-        raise NotImplementedError
-
     def explain_pass(self, pixels: torch.Tensor, genres: list[str]):
         """One forward pass that keeps what Grad-CAM needs.
 
@@ -69,40 +58,3 @@ class ImageEncoder(Encoder):
 
     def feature_identity(self) -> dict:
         return {"backbone": self.extractor().describe(), "features_version": FEATURES_VERSION}
-
-    # ---- learned side
-    def new_head(self, dim: int) -> torch.nn.Module:
-        raise NotImplementedError
-
-    def fit_features(self, X, Y, X_val=None, Y_val=None) -> "ImageEncoder":
-        X_t = _stack(X)
-        torch.manual_seed(self.seed)  # the head's initial weights repeat too
-        self.head_ = self.new_head(X_t.shape[-1])
-        self.head_.norm.fit(X_t)
-        settings = FitSettings(lr=self.lr, epochs=self.epochs, patience=self.patience,
-                               batch_size=self.batch_size, weight_decay=self.weight_decay, seed=self.seed)
-        has_val = X_val is not None and Y_val is not None and len(X_val) > 0
-        fit_module(self.head_, X_t, Y, _stack(X_val) if has_val else None, Y_val if has_val else None,
-                   settings, self.device)
-        return self
-
-    def predict_features(self, X) -> np.ndarray:
-        return predict_proba(self.head_, _stack(X), self.device, self.batch_size)
-
-    # ---- persistence (the feature width rebuilds the head; scaling and weights are in head.pt)
-    def extra_state(self) -> dict:
-        return {"feature_dim": int(self.head_.norm.mean.numel())}
-
-    def load_state(self, state: dict) -> None:
-        self.head_ = self.new_head(state["feature_dim"])
-
-    def save_weights(self, directory: Path) -> None:
-        save_torch_state(self.head_, directory / WEIGHTS)
-
-    def load_weights(self, directory: Path) -> None:
-        load_torch_state(self.head_, directory / WEIGHTS)
-        self.head_.to(self.device).eval()
-
-
-def _stack(X) -> torch.Tensor:
-    return torch.as_tensor(np.stack(X)).float()

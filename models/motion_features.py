@@ -27,7 +27,7 @@ FIT_STRIDE = 7  # the camera fit reads every 7th pixel (a prime: no aliasing wit
 PACE_COLUMNS = ("cuts_per_s", "longest_shot_share", "mean_change")
 MOTION_COLUMNS = (
     *PACE_COLUMNS,
-    "pan_speed", "pan_x", "pan_y", "shake", "zoom", "rotation",
+    "pan_speed", "pan_x", "pan_y", "shake", "zoom", "zoom_speed", "rotation",
     "flow_speed", "flow_speed_p90", "object_speed", "object_speed_p90", "moving_share",
     *(f"direction_{k}" for k in range(DIRECTION_BINS)),
     *(f"speed_bin_{k}" for k in range(len(SPEED_EDGES) + 1)),
@@ -89,7 +89,8 @@ def _flow_statistics(fields: list[np.ndarray], width: int, height: int, fps: flo
     pan = cameras[:, :2].mean(axis=0)
     # shake: how much the camera's translation changes from frame to frame (a steady pan changes little)
     shake = float(np.abs(np.diff(cameras[:, :2], axis=0)).mean()) * fps if len(cameras) > 1 else 0.0
-    summary = [np.hypot(*pan), abs(pan[0]), abs(pan[1]), shake, cameras[:, 2].mean(), np.abs(cameras[:, 3]).mean(),
+    zoom = cameras[:, 2].mean()  # log scale per second: > 0 in, < 0 out
+    summary = [np.hypot(*pan), abs(pan[0]), abs(pan[1]), shake, zoom, abs(zoom), np.abs(cameras[:, 3]).mean(),
                speed.mean(), np.percentile(speed, 90), moving.mean(), np.percentile(moving, 90),
                (moving > OBJECT_SPEED).mean()]
     return np.concatenate([summary, _direction_histogram(np.concatenate(directions)),

@@ -4,8 +4,9 @@ Features (cached), per trailer: `n_frames` frames sampled across it (models.medi
 to `frame_size` squares, run through a frozen ImageNet backbone in one batch (models.backbones;
 EfficientNet-Lite0 by default, VGG16 fc7 in the paper profile); with `frame_stats`, each
 frame's vector also gets cheap low-level descriptors (models.image.image_stats: colour,
-hue and brightness histograms, edge energy, centre-surround contrast) and its change from the
-previous frame (cuts), the classic lighting / colour / shot-change cues of video-genre work.
+hue and brightness histograms, edge energy, centre-surround contrast), the classic lighting and
+colour cues of video-genre work. What changes between frames (cuts, camera and object motion) is
+the motion stream's (models/motion.py): this one is appearance only, as in two-stream models.
 Stored as float16 (n_frames, dim).
 
 Head: standardise each feature (statistics of the training frames, kept as buffers), pool over
@@ -127,7 +128,7 @@ class VideoEncoder(ImageEncoder):
                 for p, c in zip(pixels, cnn, strict=True)]
 
     def extra_features(self, pixels: torch.Tensor) -> list[torch.Tensor]:
-        return [image_stats(pixels), frame_change(pixels)] if self.frame_stats else []
+        return [image_stats(pixels)] if self.frame_stats else []
 
     def head_batch(self, features: torch.Tensor) -> torch.Tensor:
         return features[None]  # one trailer's frames
@@ -145,7 +146,7 @@ class VideoEncoder(ImageEncoder):
         """Each frame's importance per genre (the trailer's log-odds for it less those without the frame),
         and Grad-CAM heatmaps of the HEATMAP_FRAMES most important frames per genre."""
         features, logits, cams = self.explain_pass(_pixels(sampled), genres)
-        importance = logits[None] - self._without_each_frame(features)  # (n_frames, n_genres)
+        importance = logits[None] - leave_one_out(self.head_, features, len(self.genres_))  # (n_frames, n_genres)
         size = display_size(sampled.source_size)
         heatmaps = []
         for genre in genres:
@@ -158,24 +159,17 @@ class VideoEncoder(ImageEncoder):
                 "importance": {g: importance[:, self.genres_.index(g)].tolist() for g in genres},
                 "heatmaps": heatmaps}
 
-    def _without_each_frame(self, features: torch.Tensor) -> torch.Tensor:
-        """(n_frames, n_genres): the head's logits with frame i left out, for each i (no frame left: 0, even odds)."""
-        n = len(features)
-        if n == 1:
-            return torch.zeros(1, len(self.genres_))
-        keep = torch.tensor([[k for k in range(n) if k != i] for i in range(n)])
-        with torch.inference_mode():
-            return self.head_(features[keep]).float().cpu()
+
+def leave_one_out(head: nn.Module, features: torch.Tensor, n_genres: int) -> torch.Tensor:
+    """(n, n_genres): the head's logits over one item's n steps (frames, runs) with step i left out, for each i
+    (no step left: 0, even odds)."""
+    n = len(features)
+    if n == 1:
+        return torch.zeros(1, n_genres)
+    keep = torch.tensor([[k for k in range(n) if k != i] for i in range(n)])
+    with torch.inference_mode():
+        return head(features[keep]).float().cpu()
 
 
 def _pixels(sampled: SampledFrames) -> torch.Tensor:
     return torch.tensor(sampled.frames, dtype=torch.uint8)  # a copy: decoded frames are read-only buffers
-
-
-def frame_change(pixels: torch.Tensor) -> torch.Tensor:
-    """(n, 1): mean absolute change from the previous frame (0 for the first): high across a cut."""
-    x = pixels.float().div(255.0)
-    change = torch.zeros(len(x), 1)
-    if len(x) > 1:
-        change[1:, 0] = (x[1:] - x[:-1]).abs().mean(dim=(1, 2, 3))
-    return change

@@ -99,6 +99,16 @@ class AudioExplanation(BaseModel):
         "log-mel frames replaced by the training average"))
 
 
+class MotionExplanation(BaseModel):
+    times_s: list[float] = Field(description="start of each run of consecutive frames the motion model read")
+    window_s: float = Field(description="length of each run")
+    importance: dict[str, list[float]] = Field(description=(
+        "per genre, per run: the motion model's log-odds for the genre less those without the run"))
+    measures: dict[str, list[float]] = Field(description=(
+        "per run, what it measured: cuts_per_s, and pan_speed, shake, zoom_speed, object_speed in frame "
+        "widths (zoom: log scale) per second"))
+
+
 class TokenWeight(BaseModel):
     token: str = Field(description="a word or a bigram of the plot (lowercase)")
     weight: float = Field(description="signed log-odds it adds to the genre's text score")
@@ -115,6 +125,7 @@ class Explanation(BaseModel):
     genres: list[str] = Field(description="the explained genres: those asked for, else the top 3 by score")
     fusion: dict[str, FusionExplanation]
     video: VideoExplanation | None = None
+    motion: MotionExplanation | None = None
     audio: AudioExplanation | None = None
     poster: PosterExplanation | None = None
     text: dict[str, list[TokenWeight]] | None = Field(None, description=(

@@ -26,6 +26,7 @@ TINY_MODELS = {
     "text_fasttext": {"params": {"epoch": 5, "dim": 10, "bucket": 10000}},
     "text_minilm": {"params": {}},
     "metadata": {"params": {"n_estimators": 10}},
+    "motion": None,  # served and explained in tests/service/test_motion_served.py, on a model of its own
 }
 
 

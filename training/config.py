@@ -33,6 +33,7 @@ _CPU_MODELS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "video": ("video", "video", {"pooling": "mean"}),
     "video_tempconv": ("video", "video", {"pooling": "tempconv"}),
     "video_lstm": ("video", "video", {"pooling": "lstm"}),
+    "motion": ("motion", "motion", {}),
     "audio": ("audio", "audio", {}),
     "poster": ("poster", "poster", {}),
     "text": ("text", "text_linear", {}),

@@ -25,6 +25,7 @@ from training.report import write_report
 
 log = logging.getLogger(__name__)
 MEAN_COMBOS = (
+    ("video+motion (two-stream)", ("video", "motion")),
     ("video+audio (mean)", ("video", "audio")),
     ("video+audio+poster (mean)", ("video", "audio", "poster")),
     ("video+audio+poster+text (mean)", ("video", "audio", "poster", "text")),

@@ -4,7 +4,10 @@ Labels follow the Moviescope genre rates and co-occurrences (a Gaussian copula).
 modality carries genre evidence, each only partly: per movie and modality, each true
 genre is *expressed* with a modality-specific probability, and now and then a wrong
 genre leaks in. So no single modality is near perfect and fusing them helps, as in the
-paper's Table 3. A few movies lack the poster, the plot or the metadata.
+paper's Table 3. The trailer carries two modalities: its frames ("video") and how it moves
+("motion"); the genres planted in motion (synth_media.MOTIONS) never show in its frames, so only
+a model that compares consecutive frames can read them there. A few movies lack the poster, the
+plot or the metadata.
 
 Deterministic for a seed: every movie draws from its own generators, seeded from
 (seed, index, stream), so results depend neither on order nor on parallelism, and the
@@ -53,8 +56,11 @@ PAIRS = {  # latent (copula) correlations between genres; the rest are 0
     ("Comedy", "Horror"): -0.35, ("Comedy", "Thriller"): -0.35, ("Drama", "Animation"): -0.35,
     ("Comedy", "Drama"): -0.25, ("Crime", "Drama"): 0.15, ("Fantasy", "Animation"): 0.3,
 }
-# chance that a true genre shows in a modality; text is the strongest, as in the paper
-EXPRESS = {"video": 0.7, "audio": 0.5, "poster": 0.55, "text": 0.8, "metadata": 0.65}
+# chance that a true genre shows in a modality; text is the strongest, as in the paper ("motion" last:
+# a new modality's draws come after the others', which then stay as they were)
+EXPRESS = {"video": 0.7, "audio": 0.5, "poster": 0.55, "text": 0.8, "metadata": 0.65, "motion": 0.7}
+# the genres a modality can show: the trailer's frames never show those planted in motion
+SHOWABLE = {"video": [g for g in MOVIESCOPE if g not in media.MOTIONS], "motion": list(media.MOTIONS)}
 LEAK = 0.3  # chance that a modality also shows one genre the movie does not have (common ones more often)
 ABSENT = 0.04  # chance each of poster / plot / metadata is missing (real catalogues are incomplete)
 STREAMS = ("express", "text", "metadata", "absent", "video", "audio", "poster")
@@ -102,7 +108,7 @@ def plan_movie(seed: int, index: int, label: np.ndarray, split: str) -> tuple[di
     """
     rng = {name: np.random.default_rng([seed, index, k]) for k, name in enumerate(STREAMS)}
     genres = [g for g, on in zip(MOVIESCOPE, label, strict=True) if on]
-    shown = {m: _expressed(genres, p, rng["express"]) for m, p in EXPRESS.items()}
+    shown = {m: _expressed(genres, p, SHOWABLE.get(m, MOVIESCOPE), rng["express"]) for m, p in EXPRESS.items()}
     has = {part: bool(rng["absent"].random() >= ABSENT) for part in ("poster", "plot", "metadata")}
     row = {"id": movie_id(seed, index), "title": make_title(rng["text"]), "genres": genres, "split": split}
     if has["plot"]:
@@ -131,17 +137,18 @@ def _make_movie(job) -> tuple[dict, dict]:
 
 def _write_trailer(path: Path, shown: dict, duration: float, size: tuple[int, int], rng: dict) -> None:
     audio = media.render_audio(shown["audio"], duration, rng["audio"])
-    frames = media.render_frames(shown["video"], duration, size, rng["video"])
+    frames = media.render_frames(shown["video"], shown["motion"], duration, size, rng["video"])
     with temporary_path(path.parent, ".wav") as wav, atomic_path(path, FILE_MODE) as tmp:
         write_wav(wav, audio)
         encode_trailer(frames, wav, tmp, duration, size)
 
 
-def _expressed(genres: list[str], p: float, rng: np.random.Generator) -> list[str]:
-    shown = [g for g in genres if rng.random() < p]
+def _expressed(genres: list[str], p: float, showable: list[str], rng: np.random.Generator) -> list[str]:
+    shown = [g for g in genres if g in showable and rng.random() < p]
     if rng.random() < LEAK:
-        others = [i for i, g in enumerate(MOVIESCOPE) if g not in genres]
-        shown.append(MOVIESCOPE[int(rng.choice(others, p=RATES[others] / RATES[others].sum()))])
+        others = [i for i, g in enumerate(MOVIESCOPE) if g in showable and g not in genres]
+        if others:
+            shown.append(MOVIESCOPE[int(rng.choice(others, p=RATES[others] / RATES[others].sum()))])
     return shown
 
 
@@ -211,13 +218,15 @@ def write_wav(path: Path, audio: np.ndarray) -> None:
 
 def encode_trailer(frames: Iterator[np.ndarray], wav: Path, out: Path, duration: float,
                    size: tuple[int, int]) -> None:
-    """Pipe rgb24 frames into ffmpeg: H.264 (yuv420p, keyframe every second) + AAC, MP4 with faststart."""
+    """Pipe rgb24 frames into ffmpeg: H.264 (yuv420p, a keyframe every second and none extra at cuts, so the
+    keyframes say nothing of the cut rate) + AAC, MP4 with faststart."""
     width, height = size
     timeout = 120 + duration * media.FPS * width * height * 2e-6
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(media.FPS), "-i", "pipe:0",
            "-i", str(wav), "-map", "0:v:0", "-map", "1:a:0",
-           "-c:v", "libx264", "-preset", "veryfast", "-g", str(media.FPS), "-pix_fmt", "yuv420p", "-threads", "1",
+           "-c:v", "libx264", "-preset", "veryfast", "-g", str(media.FPS), "-sc_threshold", "0",
+           "-pix_fmt", "yuv420p", "-threads", "1",
            "-c:a", "aac", "-b:a", "96k", "-t", f"{duration:.6f}", "-movflags", "+faststart", "-f", "mp4", str(out)]
     deadline = time.monotonic() + timeout
     with tempfile.TemporaryFile() as errors:

@@ -1,18 +1,23 @@
 """Media of the synthetic benchmark: trailer frames and soundtrack (posters: synth_poster.py).
 
-Each genre has a look (`LOOKS`: palette, brightness, texture, shapes, motion, cut rate,
-poster layout) and a sound (`SOUNDS`: pitch, tempo, timbre, loudness). A movie's media mix
-the genres it *expresses* in that modality (chosen in synth.py): every scene of the
-trailer takes the look of one expressed genre (or a plain, grey "generic" look), the
-soundtrack sums the expressed genres' sounds over background noise, and the poster gives
-each expressed genre a key-art panel in its palette with its motif. All randomness comes from the
-generator passed in, so a movie renders the same for the same seed.
+Each genre has a look (`LOOKS`: palette, brightness, texture, shapes, poster layout) and a sound
+(`SOUNDS`: pitch, tempo, timbre, loudness); four genres also have a way of moving (`MOTIONS`:
+camera pan, handheld shake, slow zoom, object speed, shot rate). A movie's media mix the genres
+it *expresses* in each modality (chosen in synth.py): every scene of the trailer takes the look
+of one genre expressed in video (or a plain, grey "generic" look) and the motion of one genre
+expressed in motion (or a generic drift); the soundtrack sums the expressed genres' sounds over
+background noise, and the poster gives each expressed genre a key-art panel in its palette with
+its motif. Scenes change look at one rate for every genre, and a scene is filmed by a camera
+moving over a larger still set, so no single frame shows how it moves: only consecutive frames
+do. All randomness comes from the generator passed in, so a movie renders the same for the same
+seed.
 """
 
 import colorsys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from models.genres import MOVIESCOPE
@@ -28,10 +33,17 @@ class Look:
     brightness: float  # 0..1
     texture: str  # background pattern, see _texture
     grain: float  # film grain amplitude (0..255 scale)
-    shape: str  # "rect" | "ellipse": the moving shapes
-    motion: float  # shape speed, frame widths per second
-    cut_rate: float  # scene cuts per second
+    shape: str  # "rect" | "ellipse": the set pieces and the moving shapes
     layout: str  # poster motif, see training/synth_poster.py
+
+
+@dataclass(frozen=True)
+class Motion:
+    pan: float  # camera pan speed, frame widths per second
+    shake: float  # handheld jitter: the camera's per-frame offset, frame widths (standard deviation)
+    zoom: float  # zoom speed: change of log scale per second
+    objects: float  # moving shapes' speed, frame widths per second
+    shot_rate: float  # new camera setups per second (cuts within a scene, same set and look)
 
 
 @dataclass(frozen=True)
@@ -45,21 +57,33 @@ class Sound:
 
 
 LOOKS: dict[str, Look] = {
-    "Action": Look(0.03, 0.85, 0.60, "diag", 6, "rect", 0.90, 1.30, "diagonal"),
-    "Animation": Look(0.16, 1.00, 0.92, "flat", 0, "ellipse", 0.50, 0.60, "circles"),
-    "Biography": Look(0.09, 0.35, 0.55, "flat", 22, "rect", 0.08, 0.20, "portrait"),
-    "Comedy": Look(0.22, 0.75, 0.85, "dots", 3, "ellipse", 0.30, 0.50, "dots"),
-    "Crime": Look(0.11, 0.60, 0.30, "hstripes", 10, "rect", 0.20, 0.70, "stripes"),
-    "Drama": Look(0.55, 0.30, 0.50, "vignette", 8, "rect", 0.05, 0.20, "rain"),
-    "Family": Look(0.32, 0.70, 0.80, "flat", 2, "ellipse", 0.25, 0.40, "sun"),
-    "Fantasy": Look(0.78, 0.75, 0.60, "glow", 4, "ellipse", 0.20, 0.35, "stars"),
-    "Horror": Look(0.99, 0.70, 0.16, "vignette", 24, "rect", 0.15, 0.90, "vignette"),
-    "Mystery": Look(0.71, 0.45, 0.28, "fog", 12, "ellipse", 0.06, 0.30, "rings"),
-    "Romance": Look(0.93, 0.55, 0.78, "glow", 4, "ellipse", 0.06, 0.25, "hearts"),
-    "Sci-Fi": Look(0.50, 0.90, 0.50, "grid", 3, "rect", 0.50, 0.60, "grid"),
-    "Thriller": Look(0.62, 0.55, 0.30, "vstripes", 10, "rect", 0.40, 1.10, "shards"),
+    "Action": Look(0.03, 0.85, 0.60, "diag", 6, "rect", "diagonal"),
+    "Animation": Look(0.16, 1.00, 0.92, "flat", 0, "ellipse", "circles"),
+    "Biography": Look(0.09, 0.35, 0.55, "flat", 22, "rect", "portrait"),
+    "Comedy": Look(0.22, 0.75, 0.85, "dots", 3, "ellipse", "dots"),
+    "Crime": Look(0.11, 0.60, 0.30, "hstripes", 10, "rect", "stripes"),
+    "Drama": Look(0.55, 0.30, 0.50, "vignette", 8, "rect", "rain"),
+    "Family": Look(0.32, 0.70, 0.80, "flat", 2, "ellipse", "sun"),
+    "Fantasy": Look(0.78, 0.75, 0.60, "glow", 4, "ellipse", "stars"),
+    "Horror": Look(0.99, 0.70, 0.16, "vignette", 24, "rect", "vignette"),
+    "Mystery": Look(0.71, 0.45, 0.28, "fog", 12, "ellipse", "rings"),
+    "Romance": Look(0.93, 0.55, 0.78, "glow", 4, "ellipse", "hearts"),
+    "Sci-Fi": Look(0.50, 0.90, 0.50, "grid", 3, "rect", "grid"),
+    "Thriller": Look(0.62, 0.55, 0.30, "vstripes", 10, "rect", "shards"),
 }
-GENERIC = Look(0.0, 0.12, 0.50, "flat", 6, "rect", 0.15, 0.40, "blocks")  # hue drawn per scene
+GENERIC = Look(0.0, 0.12, 0.50, "flat", 6, "rect", "blocks")  # hue drawn per scene
+
+MOTIONS: dict[str, Motion] = {  # the genres planted in motion; their looks never show in the frames
+    "Action": Motion(0.30, 0.004, 0.0, 0.80, 1.6),  # fast pans, fast objects, fast cutting
+    "Drama": Motion(0.0, 0.0, 0.0, 0.03, 0.15),  # a still camera, long holds
+    "Horror": Motion(0.0, 0.0, 0.12, 0.04, 0.35),  # the slow creeping zoom
+    "Thriller": Motion(0.06, 0.015, 0.0, 0.30, 0.8),  # handheld shake
+}
+GENERIC_MOTION = Motion(0.04, 0.002, 0.0, 0.15, 0.5)
+MOTION_SPREAD = (0.6, 1.4)  # each shot scales its motion's parameters by a factor drawn from this range
+SCENE_SECONDS = 3.0  # mean scene length (a new look and set), the same for every genre
+SET_SCALE = 2.4  # the set a scene is filmed on, in frame sizes
+ZOOM_RANGE = (1.0, 1.5)  # the camera's magnification; at 1 it sees 1.5 frame sizes of the set
 
 SOUNDS: dict[str, Sound] = {
     "Action": Sound(540, 3.0, 0.70, 0.45, 0.15, 0.50),
@@ -119,71 +143,109 @@ def _texture(kind: str, height: int, width: int, rng: np.random.Generator) -> np
 
 
 # ---- trailer frames ------------------------------------------------------------------------
-def render_frames(genres: list[str], duration: float, size: tuple[int, int],
+def render_frames(genres: list[str], moving: list[str], duration: float, size: tuple[int, int],
                   rng: np.random.Generator) -> Iterator[np.ndarray]:
-    """Yield round(duration * FPS) (h, w, 3) uint8 frames: scenes cut at the looks' rates."""
-    width, height = size
+    """Yield round(duration * FPS) (h, w, 3) uint8 frames: scenes in the looks of `genres`, filmed with
+    the motions of `moving` (MOTIONS keys), each scene cut into shots at its motion's shot rate."""
     n = max(1, round(duration * FPS))
-    grain = rng.standard_normal((height, width, 1), dtype=np.float32)
     shift = rng.normal(0, 0.03)  # this movie's overall colour grade
     textures: dict[str, np.ndarray] = {}
     done = 0
     while done < n:
         generic = not genres or rng.random() < GENERIC_SHARE
         look = GENERIC if generic else LOOKS[genres[int(rng.integers(len(genres)))]]
+        still = not moving or rng.random() < GENERIC_SHARE
+        motion = GENERIC_MOTION if still else MOTIONS[moving[int(rng.integers(len(moving)))]]
         hue = rng.uniform(0, 1) if generic else look.hue + shift + rng.normal(0, HUE_SPREAD)
-        length = int(np.clip(rng.exponential(FPS / look.cut_rate), FPS * 0.4, FPS * 6))
-        length = min(length, n - done)
+        length = min(int(np.clip(rng.exponential(FPS * SCENE_SECONDS), FPS * 1.5, FPS * 6)), n - done)
         if look.texture not in textures:
-            textures[look.texture] = _texture(look.texture, height, width, rng)
-        background = _background(look, hue, textures[look.texture], np.roll(grain, int(rng.integers(width)), 1), rng)
-        yield from _scene(background, look, hue, length, rng)
-        done += length
+            textures[look.texture] = _texture(look.texture, *_set_size(size)[::-1], rng)
+        scene_set = _set(look, hue, textures[look.texture], rng)
+        while length > 0:
+            shot = min(length, int(np.clip(rng.exponential(FPS / motion.shot_rate), FPS * 0.4, FPS * 8)))
+            yield from _shot(scene_set, look, motion, hue, shot, size, rng)
+            length -= shot
+            done += shot
 
 
-def _background(look: Look, hue: float, texture: np.ndarray, grain: np.ndarray,
-                rng: np.random.Generator) -> np.ndarray:
-    height = texture.shape[0]
+def _set_size(size: tuple[int, int]) -> tuple[int, int]:
+    return round(size[0] * SET_SCALE), round(size[1] * SET_SCALE)
+
+
+def _set(look: Look, hue: float, texture: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The still set of a scene: the look's graded, textured background, grain and set pieces."""
+    height, width = texture.shape[:2]
     value = look.brightness * rng.uniform(0.8, 1.2)
     top = rgb(hue, look.saturation * rng.uniform(0.75, 1.25), value * 1.15)
     bottom = rgb(hue + rng.normal(0, 0.04), look.saturation, value * 0.7)
     ramp = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
-    image = (top * (1 - ramp) + bottom * ramp) * texture + grain * look.grain
-    return np.clip(image, 0, 255).astype(np.uint8)
+    grain = rng.standard_normal((height, width, 1), dtype=np.float32)
+    image = np.clip((top * (1 - ramp) + bottom * ramp) * texture + grain * look.grain, 0, 255)
+    for _ in range(int(rng.integers(8, 16))):  # still things for the camera to move past
+        w, h = (max(2, int(rng.uniform(0.03, 0.1) * width)) for _ in range(2))
+        x, y = int(rng.uniform(0, width - w)), int(rng.uniform(0, height - h))
+        shade = rgb(hue + rng.normal(0, 0.05), look.saturation * 0.8, value * rng.uniform(0.5, 1.5))
+        image[y:y + h, x:x + w][_mask(look.shape, h, w)] = shade
+    return image.astype(np.uint8)
 
 
-def _scene(background: np.ndarray, look: Look, hue: float, length: int,
-           rng: np.random.Generator) -> Iterator[np.ndarray]:
-    height, width = background.shape[:2]
+def _mask(shape: str, h: int, w: int) -> np.ndarray:
+    if shape != "ellipse":
+        return np.ones((h, w), dtype=bool)
+    yy, xx = np.mgrid[0:h, 0:w]
+    return ((yy + 0.5 - h / 2) / (h / 2)) ** 2 + ((xx + 0.5 - w / 2) / (w / 2)) ** 2 <= 1
+
+
+def _shot(scene_set: np.ndarray, look: Look, motion: Motion, hue: float, length: int, size: tuple[int, int],
+          rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """One camera setup: the camera pans, shakes and zooms over the set while shapes move across the frame."""
+    width, height = size
+    pan, shake, zoom, speed = (value * rng.uniform(*MOTION_SPREAD) for value in
+                               (motion.pan, motion.shake, motion.zoom, motion.objects))
+    angle = rng.uniform(0, 2 * np.pi)
+    log_zoom = np.log(ZOOM_RANGE)
+    zoom_start, zoom_step = rng.uniform(*log_zoom), zoom * rng.choice((-1, 1)) / FPS
+    position = rng.uniform(0, 1, 2)  # where the view sits on the set, 0..1 of the room it has
+    velocity = pan * width / FPS * np.array([np.cos(angle), np.sin(angle)])  # frame pixels per frame
+    shapes = _moving_shapes(look, hue, speed, size, rng)
+    set_width, set_height = scene_set.shape[1], scene_set.shape[0]
+    for t in range(length):
+        scale = np.exp(_reflect(zoom_start + zoom_step * t, *log_zoom))
+        view = ZOOM_RANGE[1] / scale  # set pixels per frame pixel
+        room = np.array([set_width - width * view, set_height - height * view])
+        offset = position * room + velocity * view * t + rng.normal(0, shake * width * view, 2)
+        x, y = (_reflect(o, 0, r) for o, r in zip(offset, room, strict=True))
+        camera = np.array([[1 / view, 0, -x / view], [0, 1 / view, -y / view]], dtype=np.float32)
+        frame = cv2.warpAffine(scene_set, camera, (width, height), flags=cv2.INTER_LINEAR)
+        for (x0, y0), (vx, vy), mask, colour in shapes:
+            h, w = mask.shape
+            sx, sy = int(_reflect(x0 + vx * t, 0, width - w)), int(_reflect(y0 + vy * t, 0, height - h))
+            frame[sy:sy + h, sx:sx + w][mask] = colour
+        yield frame
+
+
+def _moving_shapes(look: Look, hue: float, speed: float, size: tuple[int, int], rng: np.random.Generator) -> list:
+    width, height = size
     shapes = []
     for _ in range(int(rng.integers(2, 6))):
         w = max(2, int(rng.uniform(0.08, 0.3) * width))
         h = max(2, int(rng.uniform(0.08, 0.3) * height))
         colour = rgb(hue + rng.uniform(0.35, 0.65), look.saturation, 1.0 - 0.5 * look.brightness).astype(np.uint8)
-        if look.shape == "ellipse":
-            yy, xx = np.mgrid[0:h, 0:w]
-            mask = ((yy + 0.5 - h / 2) / (h / 2)) ** 2 + ((xx + 0.5 - w / 2) / (w / 2)) ** 2 <= 1
-        else:
-            mask = np.ones((h, w), dtype=bool)
-        speed = look.motion * rng.uniform(0.5, 1.5) * width / FPS
+        pixels_per_frame = speed * rng.uniform(0.5, 1.5) * width / FPS
         angle = rng.uniform(0, 2 * np.pi)
         start = (rng.uniform(0, width - w), rng.uniform(0, height - h))
-        shapes.append((start, (speed * np.cos(angle), speed * np.sin(angle)), mask, colour))
-    for t in range(length):
-        frame = background.copy()
-        for (x0, y0), (vx, vy), mask, colour in shapes:
-            h, w = mask.shape
-            x, y = _bounce(x0 + vx * t, width - w), _bounce(y0 + vy * t, height - h)
-            frame[y:y + h, x:x + w][mask] = colour
-        yield frame
+        shapes.append((start, (pixels_per_frame * np.cos(angle), pixels_per_frame * np.sin(angle)),
+                       _mask(look.shape, h, w), colour))
+    return shapes
 
 
-def _bounce(position: float, span: int) -> int:
-    """Position reflected back and forth within [0, span]."""
+def _reflect(position: float, low: float, high: float) -> float:
+    """`position` reflected back and forth within [low, high]: the camera and the shapes bounce."""
+    span = high - low
     if span <= 0:
-        return 0
-    p = position % (2 * span)
-    return int(p if p <= span else 2 * span - p)
+        return low
+    p = (position - low) % (2 * span)
+    return low + (p if p <= span else 2 * span - p)
 
 
 # ---- soundtrack ----------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 Window k starts so that it is centred on the centre of the k-th of n equal segments of the trailer and
 lasts `window_frames` frames (at most one segment). Each window is one input of an ffmpeg process,
-opened with an accurate seek to its start (the frames from the keyframe before it are decoded and
-dropped), trimmed to `window_frames` frames and padded by repeating its last frame where the stream
-ends early, so every window has exactly that many frames and the output splits without markers.
+opened with an accurate seek to its start (the frames from the keyframe before it are decoded, without
+the loop filter, and dropped), trimmed to `window_frames` frames and padded by repeating its last frame
+where the stream ends early, so every window has exactly that many frames and the output splits without markers.
 The same guards as the sampled frames: `-max_pixels`, the whitelists, the memory limit and the file's
 deadline (models.media.process.run), and the packet index refuses a truncated file first.
 """
@@ -77,6 +77,7 @@ def _runs_cmd(path: Path, info: MediaInfo, starts: np.ndarray, frames: int, size
     runs = []
     for start in starts:
         source = ffmpeg.input(f"file:{path}", f=demuxer(info), ss=f"{start:.6f}", threads=1,
+                              nofind_stream_info=None, skip_loop_filter="all",
                               max_pixels=limits.max_pixels, **INPUT_GUARD)["V:0"]
         runs.append(source.trim(end_frame=frames).filter("tpad", stop=frames, stop_mode="clone")
                     .trim(end_frame=frames).setpts("PTS-STARTPTS")

@@ -1,5 +1,6 @@
 // Explanations from /v1/explain, for the top genres: modality shares, Grad-CAM overlays of key
-// frames and the poster, the important words of the plot (and title), the top metadata fields, the soundtrack.
+// frames and the poster, the important words of the plot (and title), the top metadata fields, the motion
+// and the soundtrack over the trailer's time line.
 // Every part is optional: what the answer lacks is simply not drawn.
 "use strict";
 
@@ -74,20 +75,27 @@
           el("td", {}, signed(num(f.contribution) !== null ? f.contribution : f.weight)))))));
   }
 
-  // audio: {"times_s": [...], "importance": {"<genre>": [numbers]}}: one bar per stretch
-  function soundtrack(audio, genre) {
-    const values = list(isObject(audio) && isObject(audio.importance) && audio.importance[genre]).map(num);
+  // audio and motion: {"times_s": [...], "importance": {"<genre>": [numbers]}}: one bar per stretch of the
+  // trailer; `detail(i)` adds to a bar's tooltip (motion: what the run measured)
+  function timeline(part, genre, title, what, detail = () => "") {
+    const values = list(isObject(part) && isObject(part.importance) && part.importance[genre]).map(num);
     if (!values.length || values.some((v) => v === null)) return null;
     const top = Math.max(...values.map(Math.abs)) || 1;
-    const times = list(audio.times_s);
-    const strip = el("div", { class: "strip", role: "img",
-      "aria-label": `importance of ${values.length} stretches of the soundtrack` });
+    const times = list(part.times_s);
+    const strip = el("div", { class: "strip", role: "img", "aria-label": `importance of ${values.length} ${what}` });
     values.forEach((v, i) => {
-      const bar = el("span", { class: v >= 0 ? "up" : "down", title: `${num(times[i]) !== null ? times[i] + " s: " : ""}${signed(v)}` });
+      const bar = el("span", { class: v >= 0 ? "up" : "down",
+        title: `${num(times[i]) !== null ? times[i] + " s: " : ""}${signed(v)}${detail(i)}` });
       bar.style.height = `${(100 * Math.abs(v)) / top}%`;
       strip.append(bar);
     });
-    return el("div", { class: "why-part" }, el("h4", {}, "Soundtrack"), strip);
+    return el("div", { class: "why-part" }, el("h4", {}, title), strip);
+  }
+
+  function runMeasures(motion) {
+    const measures = isObject(motion) && isObject(motion.measures) ? Object.entries(motion.measures) : [];
+    return (i) => measures.map(([name, values]) => (num(list(values)[i]) === null ? ""
+      : `, ${name.replace(/_/g, " ")} ${list(values)[i].toFixed(2)}`)).join("");
   }
 
   function explainedGenres(explanation, genres) {
@@ -112,7 +120,8 @@
         heatmaps(explanation.poster, g.genre, "Poster", () => "poster"),
         plotWords(isObject(explanation.text) ? explanation.text[g.genre] : null, plot, name),
         metadataFields(isObject(explanation.metadata) ? explanation.metadata[g.genre] : null),
-        soundtrack(explanation.audio, g.genre),
+        timeline(explanation.motion, g.genre, "Motion", "runs of frames", runMeasures(explanation.motion)),
+        timeline(explanation.audio, g.genre, "Soundtrack", "stretches of the soundtrack"),
       ].filter(Boolean);
       return parts.length ? el("section", { class: "why" }, el("h3", {}, `Why ${g.genre} (${ms.pct(g.score)})`), parts) : null;
     }).filter(Boolean);

@@ -22,6 +22,7 @@ TINY = {  # model name -> parameters over its spec's, to keep each fit to a seco
     "video": VIDEO,
     "video_tempconv": {**VIDEO, "conv_channels": 8},
     "video_lstm": {**VIDEO, "lstm_hidden": 8},
+    "motion": {"n_windows": 3, "window_frames": 4, "width": 32, "epochs": 3, "hidden": (16, 8), "conv_channels": 8},
     "audio": {"n_mels": 16, "clip_seconds": 1.0, "n_clips": 2, "epochs": 2},
     "poster": {"image_size": 32, "epochs": 3},
     "text": {"calibration_folds": 2},

@@ -20,7 +20,7 @@ from models.torch_fit import FitSettings, fit_module, micro_ap, predict_proba
 from models.video import VideoEncoder
 
 TINY = {"frame_size": 32, "n_frames": 4, "epochs": 3, "hidden": (16, 8), "conv_channels": 8}
-N_STATS = 31  # image_stats (30) + frame change (1)
+N_STATS = 30  # image_stats; what changes between frames is the motion stream's
 
 
 def random_labels(n: int, seed: int = 0) -> np.ndarray:

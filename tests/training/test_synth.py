@@ -21,6 +21,7 @@ from training.synth import (
     sample_labels,
     synthesize,
 )
+from training.synth_media import MOTIONS
 
 TINY = {"n": 6, "duration": 2.0, "size": (64, 48), "progress": False}
 
@@ -86,7 +87,8 @@ def test_trailer_has_a_keyframe_every_second(tiny):
                           "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(path)],
                          capture_output=True, check=True, timeout=30, text=True).stdout
     times = [float(t.strip(",")) for t in out.split()]
-    assert times[0] == 0.0 and 1.0 in times  # GOP = FPS frames (more at scene cuts)
+    # GOP = FPS frames and no extra keyframes at cuts: the keyframes say nothing of the cut rate
+    assert times == [float(k) for k in range(len(times))] and len(times) == 2
 
 
 def test_posters_are_jpeg(tiny):
@@ -184,7 +186,9 @@ def test_planted_evidence_is_written_for_every_movie(tiny):
     planted = [json.loads(line) for line in (tiny / "planted.jsonl").read_text().splitlines()]
     assert [p["id"] for p in planted] == [m["id"] for m in rows(tiny)]
     for plan, movie in zip(planted, rows(tiny), strict=True):
-        assert set(plan["planted"]) == {"video", "audio", "poster", "text", "metadata"}
+        assert set(plan["planted"]) == {"video", "motion", "audio", "poster", "text", "metadata"}
+        assert not set(plan["planted"]["video"]) & set(MOTIONS)  # the frames never show a motion genre
+        assert set(plan["planted"]["motion"]) <= set(MOTIONS)
         for modality, part in (("poster", "poster"), ("text", "plot"), ("metadata", "metadata")):
             assert (plan["planted"][modality] is None) == (part not in movie)  # null = the part is absent
         shown = [g for genres in plan["planted"].values() if genres for g in genres]
