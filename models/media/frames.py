@@ -86,7 +86,13 @@ def sample_timed_frames(path: Path, info: MediaInfo, n_frames: int, size: tuple[
 
 
 def packet_index(path: Path, name: str, info: MediaInfo, limits: MediaLimits, deadline: Deadline) -> PacketIndex:
-    """The video stream's keyframe times and how far its packets reach, read from its index (no decoding)."""
+    """The video stream's keyframe times and how far its packets reach, read from its index (no decoding),
+    once per probe and limits."""
+    return info.memo.get(("packet_index", path, limits), lambda: _read_packet_index(path, name, info, limits, deadline))
+
+
+def _read_packet_index(path: Path, name: str, info: MediaInfo, limits: MediaLimits,
+                       deadline: Deadline) -> PacketIndex:
     max_packets = plausible_packets(info.duration_s)
     cmd = ffprobe_cmd(path, "-f", demuxer(info), "-select_streams", "V:0",
                       "-show_entries", "packet=pts_time,duration_time,flags", "-of", "csv=p=0")

@@ -6,6 +6,7 @@ ffprobe's `-timeout`, a network-protocol option). Probing starts the file's dead
 
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,21 @@ PROBE_OUTPUT_CAP = 1 << 20  # JSON of the format and its streams; a few KB for a
 # how much shorter than declared a stream's data may end before the file counts as truncated
 TRUNCATION_SLACK_S, TRUNCATION_SLACK_SHARE = 0.5, 0.05
 _NOT_WHITELISTED = re.compile(rb"\[([\w,]+) @ [^\]]*\] Format not on whitelist")
+
+
+class Memo:
+    """What is read from one probed file once for all its readers (the frame and the motion samplers of a
+    request share its packet index); a second reader of a key waits for the first instead of re-reading."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._values = {}
+
+    def get(self, key, compute):
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = compute()
+            return self._values[key]
 
 
 @dataclass(frozen=True)
@@ -40,6 +56,7 @@ class MediaInfo:
     video_duration_s: float | None = None  # the streams' own declared durations, where the container has them
     audio_duration_s: float | None = None
     deadline: Deadline = field(default_factory=lambda: Deadline(DEFAULT_LIMITS.timeout_s), compare=False)
+    memo: Memo = field(default_factory=Memo, compare=False, repr=False)
 
 
 def probe(path: Path, limits: MediaLimits = DEFAULT_LIMITS) -> MediaInfo:

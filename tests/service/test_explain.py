@@ -103,7 +103,8 @@ def test_openapi_documents_the_explanation(server):
     answer = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
     explanation = schema["components"]["schemas"][answer]["properties"]["explanation"]
     parts = schema["components"]["schemas"][explanation["$ref"].split("/")[-1]]["properties"]
-    assert set(parts) == {"genres", "fusion", "video", "audio", "poster", "text", "metadata"}
+    assert set(parts) == {"genres", "fusion", "video", "motion", "audio", "poster", "text",
+                         "metadata"}
     heatmap = schema["components"]["schemas"]["Heatmap"]["properties"]
     assert {"genre", "time_s", "overlay_png", "mask_png", "width", "height"} <= set(heatmap)
 

@@ -57,7 +57,7 @@ class TrailerShape(Encoder):
 
 LIGHT_MODELS = {"text": {"params": {"calibration_folds": 2}}, "metadata": {"params": {"n_estimators": 10}},
                 "trailer_shape": {"modality": "trailer_shape", "encoder": "trailer_shape"},
-                **{name: None for name in ("video", "video_tempconv", "video_lstm", "audio", "poster",
+                **{name: None for name in ("video", "video_tempconv", "video_lstm", "motion", "audio", "poster",
                                            "text_title", "text_fasttext", "text_minilm")}}
 
 
