@@ -14,6 +14,7 @@ QUALITY = Path(__file__).resolve().parent / "results" / "quality.json"
 EXPLAIN = Path(__file__).resolve().parent / "results" / "explain.json"
 CATALOGUE = Path(__file__).resolve().parent / "results" / "catalogue.json"
 SOAK = Path(__file__).resolve().parent / "results" / "soak.json"
+MOTION_STAGE = "model motion"  # the motion model's stage in the manifest's timings (features and head)
 
 
 def targets(r: dict) -> list[tuple[str, str, bool]]:
@@ -27,7 +28,29 @@ def targets(r: dict) -> list[tuple[str, str, bool]]:
         ("service peak RSS under 2.5 GB", f"{service['peak_rss_mb'] / 1024:.2f} GB", service["peak_rss_mb"] < 2560),
         ("re-fitting fusion from cached features under 10 s", f"{training['refit_fusion_s']:.1f} s",
          training["refit_fusion_s"] < 10),
+        *_motion_targets(ratios, training),
     ]
+
+
+def _motion_targets(ratios: dict, training: dict) -> list[tuple[str, str, bool]]:
+    """The motion stream's cost: its share of p50 (served with and without it) and of training time."""
+    rows = []
+    if "p50_over_p50_without_motion" in ratios:
+        added = ratios["p50_over_p50_without_motion"] - 1
+        rows.append(("the motion stream adds at most 25% to p50", f"{added:+.0%}", added <= 0.25))
+    stages = training.get("stages_s", {})
+    if MOTION_STAGE in stages and "train_s" in training:
+        added = stages[MOTION_STAGE] / (training["train_s"] - stages[MOTION_STAGE])
+        rows.append(("the motion stream adds at most 25% to training time", f"{added:+.0%}", added <= 0.25))
+    return rows
+
+
+def _without_motion_lines(r: dict) -> list[str]:
+    without = r.get("service_without_motion")
+    if not without:
+        return []
+    return [(f"| service p50, the same artifact not serving motion | {without['latency_ms']['p50']:.0f} | "
+             f"p50 / p50 without motion = **{r['ratios']['p50_over_p50_without_motion']:.2f}x** |")]
 
 
 def write_markdown(r: dict, path: Path) -> None:
@@ -44,6 +67,7 @@ def write_markdown(r: dict, path: Path) -> None:
         "| measure | ms | ratio |", "|---|---|---|",
         f"| service p50 over HTTP ({s['requests']} requests after warm-up) | {s['latency_ms']['p50']:.0f} | |",
         f"| service p95 | {s['latency_ms']['p95']:.0f} | |",
+        *_without_motion_lines(r),
         (f"| floor (same model: sampled-frame decode + audio extraction + one forward pass each) | "
          f"{r['floor_ms']['total']:.0f} | p50 / floor = **{r['ratios']['p50_over_floor']:.2f}x** |"),
         (f"| authors' style (1 fps JPEGs on disk, CNN frame by frame, librosa load) | "
@@ -53,7 +77,7 @@ def write_markdown(r: dict, path: Path) -> None:
         "", "Authors' style parts (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in r["authors_style_ms"].items()),
         "", "## Throughput", "", "| concurrent clients | requests/min | requests | errors |", "|---|---|---|---|",
     ]
-    for clients, row in s["throughput"].items():
+    for clients, row in (s["throughput"] or {}).items():
         lines.append(f"| {clients} | {row['requests_per_minute']:.1f} | {row['requests']} | {row['errors']} |")
     lines += [
         "", f"## Training (`moviescope synth --n {t['n_movies']}` then `moviescope train`, default CPU profile)", "",

@@ -7,6 +7,7 @@ throughput, memory. Writes benchmarks/results/latest.json and BENCHMARKS.md. Not
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,7 +24,8 @@ import httpx
 from benchmarks.machine import machine
 from benchmarks.pipelines import authors_style_ms, floor_ms
 from benchmarks.report import write_markdown
-from models.artifacts import load_artifacts
+from models.artifacts import FUSION, MANIFEST, load_artifacts
+from models.checksums import sha256_file
 from training.dataset import load_dataset
 
 
@@ -48,6 +50,11 @@ def main() -> None:
     p50 = results["service"]["latency_ms"]["p50"]
     results["ratios"] = {"p50_over_floor": p50 / results["floor_ms"]["total"],
                          "authors_over_p50": results["authors_style_ms"]["total"] / p50}
+    if "motion" in artifacts.serving:
+        results["service_without_motion"] = service(without_modality(artifacts_dir, "motion", work), bundle,
+                                                     args.requests, throughput=False)
+        results["ratios"]["p50_over_p50_without_motion"] = (
+            p50 / results["service_without_motion"]["latency_ms"]["p50"])
     results["bench_wall_s"] = time.perf_counter() - started
     out = ROOT / "benchmarks" / "results" / "latest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -96,12 +103,30 @@ def refit_fusion(data: Path, artifacts_dir: Path, cache: Path) -> float:
     val = load_dataset(data).split("val")
     scores = score_artifacts(artifacts, val, FeatureCache(cache))
     stacked = stack(scores, artifacts.serving, artifacts.fusion.modalities)
-    fusion = LearnedFusion(artifacts.fusion.modalities, artifacts.fusion.fallback).fit(stacked, labels(val))
-    tune_thresholds(fusion.predict(stacked), labels(val))
+    y_val = labels(val, artifacts.genres)
+    fusion = LearnedFusion(artifacts.fusion.modalities, artifacts.fusion.fallback, genres=artifacts.genres)
+    tune_thresholds(fusion.fit(stacked, y_val).predict(stacked), y_val)
     return time.perf_counter() - start
 
 
-def service(artifacts: Path, bundle, requests: int) -> dict:
+def without_modality(artifacts: Path, modality: str, work: Path) -> Path:
+    """A copy of the artifact that does not serve `modality`: the learned fusion's weighted mean over the
+    rest (what it does for a movie lacking that input), the same models and thresholds otherwise."""
+    copy = work / f"artifacts-without-{modality}"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(artifacts, copy)
+    fusion = json.loads((copy / FUSION).read_text())
+    del fusion["serving_models"][modality]
+    fusion["learned"]["modalities"].remove(modality)
+    del fusion["learned"]["weights"][modality]
+    (copy / FUSION).write_text(json.dumps(fusion))
+    manifest = json.loads((copy / MANIFEST).read_text())
+    manifest["files"][FUSION] = sha256_file(copy / FUSION)
+    (copy / MANIFEST).write_text(json.dumps(manifest))
+    return copy
+
+
+def service(artifacts: Path, bundle, requests: int, throughput: bool = True) -> dict:
     port = 8765
     env = {**os.environ, "MOVIESCOPE_ARTIFACTS": str(artifacts), "MOVIESCOPE_LOG_LEVEL": "warning"}
     proc = subprocess.Popen([sys.executable, "-m", "service.cli", "-q", "serve", "--port", str(port)], env=env)
@@ -117,7 +142,8 @@ def service(artifacts: Path, bundle, requests: int) -> dict:
             "requests": requests,
             "latency_ms": {"p50": statistics.median(latency), "p95": _percentile(latency, 95)},
             "stages_ms_median": {k: statistics.median(t[k] for t in timings) for k in timings[0]},
-            "throughput": {c: _throughput(url, files, c, max(4, requests // 2)) for c in (1, 2, 4)},
+            "throughput": ({c: _throughput(url, files, c, max(4, requests // 2)) for c in (1, 2, 4)}
+                           if throughput else None),
             "peak_rss_mb": _peak_rss_mb(proc.pid),
         }
     finally:

