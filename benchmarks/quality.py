@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.cooccurrence import frames_cooccurrence_ap
 from benchmarks.machine import machine
 from benchmarks.report import write_markdown
 from benchmarks.run import _cli
@@ -27,15 +28,19 @@ from training.synth_media import MOTIONS
 
 RESULTS = ROOT / "benchmarks" / "results"
 MEASURES = ("map", "micro_ap", "samples_ap", "motion_genres_ap")
+COOCCURRENCE_ROW = "frames' co-occurrence bound"  # benchmarks/cooccurrence.py: motion genres only
 
 
 def main() -> None:
     args = _args()
-    started = time.perf_counter()
-    runs = [one_seed(Path(args.workdir) / f"seed{seed}", seed, args) for seed in args.seeds]
-    results = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"), "n": args.n,
-               "duration_s": args.duration, "size": args.size, "seeds": args.seeds, "runs": runs,
-               "rows": summarise(runs), "wall_s": time.perf_counter() - started}
+    if args.resummarise:
+        results = resummarise(Path(args.workdir))
+    else:
+        started = time.perf_counter()
+        runs = [one_seed(Path(args.workdir) / f"seed{seed}", seed, args) for seed in args.seeds]
+        results = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"), "n": args.n,
+                   "duration_s": args.duration, "size": args.size, "seeds": args.seeds, "runs": runs,
+                   "rows": summarise(runs), "wall_s": time.perf_counter() - started}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "quality.json").write_text(json.dumps(results, indent=2))
     latest = RESULTS / "latest.json"
@@ -52,10 +57,28 @@ def one_seed(work: Path, seed: int, args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     _cli("train", "--data", data, "--out", artifacts, "--cache", work / "cache")
     train_s = time.perf_counter() - start
-    report = json.loads((artifacts / "report" / "report.json").read_text())
+    return seed_result(work, seed, synth_s, train_s)
+
+
+def seed_result(work: Path, seed: int, synth_s: float, train_s: float) -> dict:
+    """One seed's rows read from its report, its stage timings, and the frames' co-occurrence bound."""
+    report = json.loads((work / "artifacts" / "report" / "report.json").read_text())
+    stages = json.loads((work / "artifacts" / "manifest.json").read_text())["timings_s"]
     rows = {r["name"]: _measures(r) for r in [*report["rows"], {**report["prior"], "name": "prior"}]}
+    bound = frames_cooccurrence_ap(work / "data")
+    if bound is not None:
+        rows[COOCCURRENCE_ROW] = {"motion_genres_ap": bound}
     return {"seed": seed, "synth_s": synth_s, "train_s": train_s, "n_test": report["n_movies"],
-            "serving": report["serving_models"], "rows": rows}
+            "serving": report["serving_models"], "stages_s": stages, "rows": rows}
+
+
+def resummarise(work: Path) -> dict:
+    """quality.json again from the seeds' folders under `work` (after a change to what is summarised),
+    keeping the run's settings and timings as recorded."""
+    previous = json.loads((RESULTS / "quality.json").read_text())
+    runs = [seed_result(work / f"seed{run['seed']}", run["seed"], run["synth_s"], run["train_s"])
+            for run in previous["runs"]]
+    return {**previous, "runs": runs, "rows": summarise(runs)}
 
 
 def _measures(row: dict) -> dict:
@@ -69,11 +92,11 @@ def summarise(runs: list[dict]) -> dict[str, dict]:
     """Per row: mean and range of mAP / uAP / sAP over seeds, and of mAP as a share of its ceiling row."""
     summary = {}
     for name in runs[0]["rows"]:
-        maps = [run["rows"][name]["map"] for run in runs]
+        maps = [run["rows"][name].get("map") for run in runs]
         entry = {k: _spread([run["rows"][name][k] for run in runs]) for k in MEASURES
                  if all(run["rows"][name].get(k) is not None for run in runs)}
         ceiling = ceiling_row(name)
-        if ceiling and all(run["rows"].get(ceiling, {}).get("map") for run in runs):
+        if ceiling and all(maps) and all(run["rows"].get(ceiling, {}).get("map") for run in runs):
             entry["ceiling"] = ceiling
             entry["share_of_ceiling"] = _spread([m / run["rows"][ceiling]["map"] for m, run in zip(maps, runs)])
         summary[name] = entry
@@ -82,7 +105,7 @@ def summarise(runs: list[dict]) -> dict[str, dict]:
 
 def ceiling_row(name: str) -> str | None:
     """The ceiling row a model row is read against: its modality's, or all modalities' for a fusion."""
-    if name.endswith("(ceiling)") or name == "prior" or "+" in name:
+    if name.endswith("(ceiling)") or name in ("prior", COOCCURRENCE_ROW) or "+" in name:
         return None
     if name.startswith("all ("):
         return "all (ceiling)"
@@ -100,6 +123,8 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=8.0, help="trailer seconds")
     parser.add_argument("--size", default="160x120", help="trailer WIDTHxHEIGHT")
     parser.add_argument("--workdir", default="runs/quality")
+    parser.add_argument("--resummarise", action="store_true",
+                        help="only re-read the seeds' folders under WORKDIR into quality.json (no synth, no training)")
     return parser.parse_args()
 
 

@@ -25,7 +25,7 @@ from models.motion_features import MOTION_COLUMNS, motion_features
 from models.video import POOLINGS, VideoHead, leave_one_out
 
 # bump when motion_features or the feature layout change: cached features of an older layout are not reused
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 # per-run measures an explanation shows beside each run's importance, so a reader sees what moved
 SHOWN_MEASURES = ("cuts_per_s", "pan_speed", "shake", "zoom_speed", "object_speed")
 

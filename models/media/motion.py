@@ -1,7 +1,8 @@
 """Runs of consecutive frames for motion: grey, low resolution, at `n_windows` points of the trailer.
 
 Window k starts so that it is centred on the centre of the k-th of n equal segments of the trailer and
-lasts `window_frames` frames (at most one segment). Each window is one input of an ffmpeg process (one
+lasts `window_frames` frames (at most one segment); its start then moves to the nearest keyframe within
+half a segment (`at_keyframes`), which spares decoding the frames an accurate seek drops. Each window is one input of an ffmpeg process (one
 process for up to MAX_SEEKS_PER_PROCESS windows, one after another: a second process side by side costs
 more to start than these few frames take to decode),
 opened with an accurate seek to its start (the frames from the keyframe before it are decoded, without
@@ -19,7 +20,7 @@ import ffmpeg
 import numpy as np
 
 from models.media.errors import InvalidMediaError
-from models.media.frames import MAX_SEEKS_PER_PROCESS, frame_bytes, packet_index, raw_frames
+from models.media.frames import MAX_SEEKS_PER_PROCESS, SEEK_MARGIN_S, frame_bytes, packet_index, raw_frames
 from models.media.limits import Deadline, MediaLimits
 from models.media.probe import MediaInfo, check_complete, demuxer, local_file
 from models.media.process import INPUT_GUARD, ffmpeg_cmd, reason, run
@@ -52,10 +53,28 @@ def sample_frame_runs(path: Path, info: MediaInfo, n_windows: int, window_frames
     span_s = frames_per_window / info.fps
     centres = (np.arange(n_windows) + 0.5) * info.duration_s / n_windows
     starts = np.clip(centres - span_s / 2, 0.0, max(0.0, info.duration_s - span_s))
+    starts = at_keyframes(starts, index.keyframes - index.first_s, reach_s=info.duration_s / n_windows / 2,
+                          last_s=info.duration_s - span_s)
     chunks = np.array_split(np.arange(n_windows), math.ceil(n_windows / MAX_SEEKS_PER_PROCESS))
     runs = np.concatenate([_decode_runs(path, name, info, starts[chunk], frames_per_window, size, limits, deadline)
                            for chunk in chunks])
     return FrameRuns(runs, starts, float(info.fps))
+
+
+def at_keyframes(starts: np.ndarray, keyframes: np.ndarray, reach_s: float, last_s: float) -> np.ndarray:
+    """Each start moved just past its nearest keyframe when that is within `reach_s` (and not after `last_s`),
+    unless an earlier window took that keyframe. A run that starts at a keyframe decodes its own frames only;
+    one that starts between keyframes first decodes, and drops, every frame since the keyframe before it."""
+    moved, taken = starts.copy(), set()
+    usable = keyframes[keyframes <= last_s]
+    for i, start in enumerate(starts):
+        if len(usable) == 0:
+            break
+        nearest = float(usable[np.abs(usable - start).argmin()])
+        if abs(nearest - start) <= reach_s and nearest not in taken:
+            moved[i] = nearest + SEEK_MARGIN_S
+            taken.add(nearest)
+    return moved
 
 
 def _decode_runs(path: Path, name: str, info: MediaInfo, starts: np.ndarray, frames: int, size: tuple[int, int],

@@ -8,7 +8,8 @@ import pytest
 import real_media
 
 from models.media import InvalidMediaError, MediaLimits, probe
-from models.media.motion import sample_frame_runs
+from models.media.frames import SEEK_MARGIN_S
+from models.media.motion import at_keyframes, sample_frame_runs
 from models.motion_features import MOTION_COLUMNS, motion_features
 
 SIZE = (160, 120)
@@ -91,3 +92,10 @@ def test_the_decode_keeps_the_pixel_limit_and_the_deadline(tmp_path):
         sample_frame_runs(path, probe(path), 2, 4, 160, limits=MediaLimits(max_width=64, max_height=64))
     with pytest.raises(InvalidMediaError, match="timed out"):
         sample_frame_runs(path, probe(path), 2, 4, 160, limits=MediaLimits(timeout_s=1e-6))
+
+
+def test_runs_start_at_distinct_keyframes_within_reach():
+    keyframes = np.array([0.0, 2.0, 4.0, 10.0])
+    moved = at_keyframes(np.array([1.8, 2.3, 7.0, 9.5]), keyframes, reach_s=1.0, last_s=9.0)
+    # 1.8 -> 2.0; 2.3 would take 2.0 again and stays; 7.0 has no keyframe within 1 s; 10.0 is past last_s
+    assert moved == pytest.approx([2.0 + SEEK_MARGIN_S, 2.3, 7.0, 9.5])
