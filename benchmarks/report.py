@@ -68,7 +68,7 @@ def write_markdown(r: dict, path: Path) -> None:
         f"| service p50 over HTTP ({s['requests']} requests after warm-up) | {s['latency_ms']['p50']:.0f} | |",
         f"| service p95 | {s['latency_ms']['p95']:.0f} | |",
         *_without_motion_lines(r),
-        (f"| floor (same model: sampled-frame decode + audio extraction + one forward pass each) | "
+        (f"| floor (same model: sampled-frame decode + motion runs + audio extraction + one forward pass each) | "
          f"{r['floor_ms']['total']:.0f} | p50 / floor = **{r['ratios']['p50_over_floor']:.2f}x** |"),
         (f"| authors' style (1 fps JPEGs on disk, CNN frame by frame, librosa load) | "
          f"{r['authors_style_ms']['total']:.0f} | authors / p50 = **{r['ratios']['authors_over_p50']:.1f}x** |"),
