@@ -37,7 +37,7 @@ class MotionEncoder(HeadEncoder):
     typicality_input = "trailer"
     typicality_describes = "each motion feature's mean and spread over the trailer's runs of frames"
 
-    def __init__(self, n_windows: int = 4, window_frames: int = 8, width: int = 160, pooling: str = "mean",
+    def __init__(self, n_windows: int = 3, window_frames: int = 12, width: int = 160, pooling: str = "mean",
                  hidden: tuple[int, int] = (64, 32), conv_channels: int = 32, lstm_hidden: int = 32,
                  dropout: float = 0.2, lr: float = 2e-3, weight_decay: float = 1e-4, epochs: int = 150,
                  patience: int = 20, batch_size: int = 32, seed: int = 0):
