@@ -6,7 +6,6 @@ Per motion genre, a logistic regression from the genres planted in the video (pl
 view of the frames) to the genre's label, fitted on the training split; its AP on the test split.
 """
 
-import json
 import statistics
 from pathlib import Path
 
@@ -14,23 +13,24 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 
-from training.ceiling import PLANTED_FILE
+from training.ceiling import load_planted
+from training.dataset import load_dataset
 from training.synth_media import MOTIONS
 
 
 def frames_cooccurrence_ap(data: Path) -> float | None:
     """Mean test AP over the motion genres of the co-occurrence model (None without planted evidence)."""
-    rows = [json.loads(line) for line in (data / "movies.jsonl").read_text().splitlines() if line.strip()]
-    if not (data / PLANTED_FILE).is_file():
+    planted = load_planted(data)
+    if planted is None:
         return None
-    planted = {str(p["id"]): p["planted"] for p in map(json.loads, (data / PLANTED_FILE).read_text().splitlines())}
-    genres = sorted({g for r in rows for g in r["genres"]})
-    shown = np.array([[g in (planted[str(r["id"])].get("video") or []) for g in genres] for r in rows], dtype=float)
-    split = np.array([r["split"] for r in rows])
+    movies = load_dataset(data).movies
+    genres = sorted({g for m in movies for g in m.genres})
+    shown = np.array([[g in (planted[m.bundle.id].get("video") or []) for g in genres] for m in movies], dtype=float)
+    split = np.array([m.split for m in movies])
     train, test = split == "train", split == "test"
     aps = []
     for genre in MOTIONS:
-        label = np.array([genre in r["genres"] for r in rows])
+        label = np.array([genre in m.genres for m in movies])
         if label[train].all() or not label[train].any() or not label[test].any():
             continue
         model = LogisticRegression(max_iter=1000).fit(shown[train], label[train])

@@ -24,8 +24,8 @@ import httpx
 from benchmarks.machine import machine
 from benchmarks.pipelines import authors_style_ms, floor_ms
 from benchmarks.report import write_markdown
-from models.artifacts import FUSION, MANIFEST, load_artifacts
-from models.checksums import sha256_file
+from models.artifacts import FUSION, MANIFEST, load_artifacts, write_manifest
+from models.files import write_json_atomic
 from training.dataset import load_dataset
 
 
@@ -119,10 +119,9 @@ def without_modality(artifacts: Path, modality: str, work: Path) -> Path:
     del fusion["serving_models"][modality]
     fusion["learned"]["modalities"].remove(modality)
     del fusion["learned"]["weights"][modality]
-    (copy / FUSION).write_text(json.dumps(fusion))
+    write_json_atomic(copy / FUSION, fusion)
     manifest = json.loads((copy / MANIFEST).read_text())
-    manifest["files"][FUSION] = sha256_file(copy / FUSION)
-    (copy / MANIFEST).write_text(json.dumps(manifest))
+    write_manifest(copy, {k: v for k, v in manifest.items() if k not in ("packages", "files")})
     return copy
 
 

@@ -2,12 +2,12 @@
 
 Window k starts so that it is centred on the centre of the k-th of n equal segments of the trailer and
 lasts `window_frames` frames (at most one segment); its start then moves to the nearest keyframe within
-half a segment (`at_keyframes`), which spares decoding the frames an accurate seek drops. Each window is one input of an ffmpeg process (one
-process for up to MAX_SEEKS_PER_PROCESS windows, one after another: a second process side by side costs
-more to start than these few frames take to decode),
-opened with an accurate seek to its start (the frames from the keyframe before it are decoded, without
-the loop filter, and dropped), trimmed to `window_frames` frames and padded by repeating its last frame
-where the stream ends early, so every window has exactly that many frames and the output splits without markers.
+half a segment (`at_keyframes`), sparing the frames an accurate seek decodes only to drop. Each window
+is one input of an ffmpeg process (one process for up to MAX_SEEKS_PER_PROCESS windows, one after
+another: a second process side by side costs more to start than these few frames take to decode),
+opened with an accurate seek to its start and decoded without the loop filter, trimmed to
+`window_frames` frames and padded by repeating its last frame where the stream ends early, so every
+window has exactly that many frames and the output splits without markers.
 The same guards as the sampled frames: `-max_pixels`, the whitelists, the memory limit and the file's
 deadline (models.media.process.run), and the packet index refuses a truncated file first.
 """
