@@ -115,10 +115,12 @@ def blas():
     a = np.random.rand(400, 400)
     while not stop.is_set():
         a @ a
-threading.Thread(target=blas, daemon=True).start()
+worker = threading.Thread(target=blas)
+worker.start()
 for _ in range(40):
     run(["true"], Deadline(10), "true", max_stdout=10, memory_mb=700)
 stop.set()
+worker.join()  # exiting while a thread is inside a BLAS call can hang in OpenBLAS's own shutdown
 """
 
 
