@@ -21,6 +21,7 @@ if __package__ in (None, ""):  # run as a script
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.cooccurrence import frames_cooccurrence_ap
+from benchmarks.fusion_without import fusion_without, row_name
 from benchmarks.machine import machine
 from benchmarks.report import write_markdown
 from benchmarks.run import _cli
@@ -65,11 +66,21 @@ def seed_result(work: Path, seed: int, synth_s: float, train_s: float) -> dict:
     report = json.loads((work / "artifacts" / "report" / "report.json").read_text())
     stages = json.loads((work / "artifacts" / "manifest.json").read_text())["timings_s"]
     rows = {r["name"]: _measures(r) for r in [*report["rows"], {**report["prior"], "name": "prior"}]}
+    without = fusion_without(work, "motion")
+    if without is not None:  # beside the fusion it is read against
+        rows = _after(rows, "all (learned)", row_name("motion"), _measures(without))
     bound = frames_cooccurrence_ap(work / "data")
     if bound is not None:
         rows[COOCCURRENCE_ROW] = {"motion_genres_ap": bound}
     return {"seed": seed, "synth_s": synth_s, "train_s": train_s, "n_test": report["n_movies"],
             "serving": report["serving_models"], "stages_s": stages, "rows": rows}
+
+
+def _after(rows: dict, name: str, new_name: str, new_row: dict) -> dict:
+    """`rows` with `new_name` inserted right after `name` (at the end if `name` is missing)."""
+    items = list(rows.items())
+    at = next((i + 1 for i, (key, _) in enumerate(items) if key == name), len(items))
+    return dict([*items[:at], (new_name, new_row), *items[at:]])
 
 
 def resummarise(work: Path) -> dict:

@@ -115,7 +115,9 @@ def quality_lines(q: dict) -> list[str]:
          "that knows which genres the generator planted in that input. 'Motion genres' is the mean AP over "
          "the genres planted only in how the trailer moves (Action, Drama, Horror, Thriller: never in its "
          "frames), where a frame model can reach no more than the frames' co-occurrence bound: what the genres "
-         "planted in the frames tell of them (benchmarks/cooccurrence.py)."), "",
+         "planted in the frames tell of them (benchmarks/cooccurrence.py). 'All (learned, without motion)' is "
+         "the served fusion re-fitted on the same validation movies without the motion model "
+         "(benchmarks/fusion_without.py): what the motion stream adds to the fusion on this benchmark."), "",
         "| model | mAP | share of ceiling | uAP | sAP | AP, motion genres |", "|---|---|---|---|---|---|",
     ]
     for name, row in q["rows"].items():

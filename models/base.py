@@ -98,6 +98,10 @@ class Encoder(ABC):
         """The file whose bytes key this bundle's cached features (None: nothing to cache)."""
         return getattr(bundle, self.source) if self.reads_file else None
 
+    def announce_reads(self, bundle: Bundle, decode: Decode) -> None:
+        """Tell `decode` what `load_input` will ask of the bundle's files, before any reader starts, so that
+        readers of one file can share a decode (the frame and motion encoders of one trailer)."""
+
     @abstractmethod
     def load_input(self, bundle: Bundle, decode: Decode | None = None) -> Any:
         """Decode this modality's input under `decode`'s limits (default limits when None)."""

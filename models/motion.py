@@ -20,12 +20,12 @@ import torch
 from models.bundle import Bundle
 from models.decode import Decode
 from models.head_encoder import HeadEncoder
-from models.media.motion import FrameRuns, sample_frame_runs
+from models.media.motion import FrameRuns, RunsWanted
 from models.motion_features import MOTION_COLUMNS, motion_features
 from models.video import POOLINGS, VideoHead, leave_one_out
 
 # bump when motion_features or the feature layout change: cached features of an older layout are not reused
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 # per-run measures an explanation shows beside each run's importance, so a reader sees what moved
 SHOWN_MEASURES = ("cuts_per_s", "pan_speed", "shake", "zoom_speed", "object_speed")
 
@@ -46,10 +46,15 @@ class MotionEncoder(HeadEncoder):
                     lr=lr, weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size,
                     seed=seed)
 
+    def announce_reads(self, bundle: Bundle, decode: Decode) -> None:
+        decode.expect(bundle.trailer, self._wanted())
+
     def load_input(self, bundle: Bundle, decode: Decode | None = None) -> FrameRuns:
         """`n_windows` runs of consecutive grey frames spread over the trailer."""
-        info = (decode or Decode()).probe(bundle.trailer)
-        return sample_frame_runs(bundle.trailer, info, self.n_windows, self.window_frames, self.width)
+        return (decode or Decode()).frame_runs(bundle.trailer, self._wanted())
+
+    def _wanted(self) -> RunsWanted:
+        return RunsWanted(self.n_windows, self.window_frames, self.width)
 
     def embed(self, runs: FrameRuns) -> np.ndarray:
         return motion_features(runs)

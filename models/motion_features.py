@@ -1,9 +1,9 @@
 """What moves in a trailer: dense optical flow and shot pace over runs of consecutive frames.
 
-For each run (models.media.motion.FrameRuns), OpenCV's DIS flow (ultrafast preset, about 0.1 ms per
-160x120 pair) between each pair of consecutive frames. A pair is a cut when the flow cannot explain the
-change: the second frame differs from the first warped by the flow by more than CUT_RESIDUAL (mean
-absolute grey level). Within shots, each flow field is split into the camera's motion (a least-squares
+For each run (models.media.motion.FrameRuns), OpenCV's DIS flow (the ultrafast preset refined down to
+half resolution, FINEST_SCALE; about 0.3 ms per 160x120 pair) between each pair of consecutive frames.
+A pair is a cut when the flow cannot explain the change: the second frame differs from the first warped
+by the flow by more than CUT_RESIDUAL (mean absolute grey level). Within shots, each flow field is split into the camera's motion (a least-squares
 affine fit over the frame, refitted without the worst-fitting fifth of the pixels, which are taken to be
 the moving objects) and what is left (the objects). Speeds are in frame widths per second, so they do
 not depend on the resolution or the frame rate.
@@ -19,6 +19,10 @@ import numpy as np
 
 from models.media.motion import FrameRuns
 
+# the ultrafast preset stops at a quarter of the resolution, where a slow zoom (about 1 px per frame at the
+# edges of a 160 px frame) is lost: on synthetic shots it told a creeping zoom from generic motion with
+# ROC AUC 0.69, against 0.95 at half resolution (0.3 ms a pair instead of 0.08)
+FINEST_SCALE = 1
 CUT_RESIDUAL = 18.0  # grey levels (0..255) of mean motion-compensated difference that make a cut
 DIRECTION_BINS = 8
 SPEED_EDGES = (0.01, 0.03, 0.1, 0.3, 1.0)  # frame widths per second: the magnitude histogram's bin edges
@@ -37,6 +41,7 @@ MOTION_COLUMNS = (
 def motion_features(runs: FrameRuns) -> np.ndarray:
     """(n_windows, len(MOTION_COLUMNS)) float32: each run's flow statistics, camera motion and shot pace."""
     flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+    flow.setFinestScale(FINEST_SCALE)
     return np.stack([_run_features(run, runs.fps, flow) for run in runs.frames]).astype(np.float32)
 
 

@@ -27,7 +27,8 @@ from models.decode import Decode
 from models.gradcam import display_size, heatmap
 from models.image import image_stats
 from models.image_encoder import ImageEncoder
-from models.media import SampledFrames, sample_timed_frames
+from models.media import SampledFrames
+from models.media.frames import FramesWanted
 from models.torch_fit import Standardise
 
 HEATMAP_FRAMES = 3  # per explained genre, the frames that raise it most get a Grad-CAM heatmap
@@ -111,10 +112,15 @@ class VideoEncoder(ImageEncoder):
                     conv_channels=conv_channels, lstm_hidden=lstm_hidden, dropout=dropout, lr=lr,
                     weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size, seed=seed)
 
+    def announce_reads(self, bundle: Bundle, decode: Decode) -> None:
+        decode.expect(bundle.trailer, self._wanted())
+
     def load_input(self, bundle: Bundle, decode: Decode | None = None) -> SampledFrames:
         """`n_frames` (frame_size, frame_size, 3) uint8 frames spread over the trailer, with their times."""
-        info = (decode or Decode()).probe(bundle.trailer)
-        return sample_timed_frames(bundle.trailer, info, self.n_frames, (self.frame_size, self.frame_size))
+        return (decode or Decode()).frames(bundle.trailer, self._wanted())
+
+    def _wanted(self) -> FramesWanted:
+        return FramesWanted(self.n_frames, (self.frame_size, self.frame_size))
 
     def embed(self, sampled: SampledFrames) -> np.ndarray:
         """(n_frames, dim) float16: backbone features of all frames (one batch), then frame statistics."""

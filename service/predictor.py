@@ -156,6 +156,8 @@ class Predictor:
         decode = Decode(self.limits, self.max_poster_pixels)
         present = {modality: encoder for modality, encoder in self.artifacts.encoders.items()
                    if encoder.reads_file and encoder.has_input(bundle)}
+        for encoder in present.values():
+            encoder.announce_reads(bundle, decode)
         with ThreadPoolExecutor(max(1, len(present))) as pool:
             pending = {modality: pool.submit(encoder.load_input, bundle, decode)
                        for modality, encoder in present.items()}

@@ -10,7 +10,8 @@ subprocesses. Error messages name the file, never the path on this machine.
     probe.py       container, duration, size, codecs; the limits on what the header says
     frames.py      frames sampled across the trailer (keyframe seeking; a one-pass fallback)
     soundtrack.py  the first audio stream as mono float PCM
-    motion.py      runs of consecutive grey low-resolution frames, for optical flow and shot pace
+    motion.py      runs of consecutive grey low-resolution frames, for optical flow and shot pace; read
+                   in the frame sampler's process when a request wants both (models.decode)
     process.py     the guarded subprocess: command lines, deadline, output caps, memory limit
     limits.py      MediaLimits and the per-file Deadline
 """

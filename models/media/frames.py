@@ -13,13 +13,17 @@
    cannot hit segment centres.
 Every decoder gets `-max_pixels`: the header's frame size is checked at probing, and this holds the
 frames actually decoded to the same limit.
+Another reader of the same trailer may ride in the last seek process (`Passenger`: the motion sampler's
+runs), with an output of its own: starting ffmpeg costs about 50 ms of CPU, as much as decoding 20 frames.
 """
 
 import math
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ffmpeg
 import numpy as np
@@ -27,10 +31,13 @@ import numpy as np
 from models.media.errors import InvalidMediaError
 from models.media.limits import Deadline, MediaLimits, plausible_packets
 from models.media.probe import MediaInfo, check_complete, demuxer, finite_float, local_file
-from models.media.process import INPUT_GUARD, Output, ffmpeg_cmd, ffprobe_cmd, reason, run
+from models.media.process import INPUT_GUARD, Output, SidePipe, ffmpeg_cmd, ffprobe_cmd, reason, run
 
 SEEK_PROCESSES = 2  # processes sharing the seeks to keyframes, each with single-threaded decoders
 MAX_SEEKS_PER_PROCESS = 8  # each seek holds its own decoder (about 10 MB at 720p)
+# a passenger rides only while each process's decoders stay within this many source pixels in all (with two
+# malloc arenas, 11 inputs of a 1080p trailer take 600 MB of address space, of a 2160p one 900 MB)
+MAX_SEEK_PIXELS_PER_PROCESS = 12 * 1920 * 1080
 SEEK_MARGIN_S = 1e-4  # ffprobe prints times rounded to 1 us: seek just past the keyframe, never before
 INDEX_LINE_BYTES = 40  # "14399.983333,0.016667,K__" and a newline, with room to spare
 _OVER_PIXEL_LIMIT = re.compile(rb"Picture size (\d+)x(\d+) exceeds specified max pixel count")
@@ -41,6 +48,25 @@ class PacketIndex:
     keyframes: np.ndarray  # sorted distinct times of the keyframes
     covered_s: float  # from the first packet to the end of the last one
     first_s: float = 0.0  # time of the first packet (the video's start)
+
+
+@dataclass(frozen=True)
+class FramesWanted:
+    """What a frame reader asks of a trailer (models.decode shares one decode with the motion reader's)."""
+
+    n_frames: int
+    size: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Passenger:
+    """Another reader's ffmpeg output, decoded in the frame sampler's last seek process: `output(url)` is its
+    ffmpeg-python output node writing to `url`, `max_bytes` the most it may write, `inputs` how many
+    inputs it opens (each holds a decoder, so the sampler takes it only where memory allows)."""
+
+    output: Callable[[str], Any]
+    max_bytes: int
+    inputs: int
 
 
 @dataclass(frozen=True)
@@ -64,6 +90,14 @@ def sample_frames(path: Path, info: MediaInfo, n_frames: int, size: tuple[int, i
 def sample_timed_frames(path: Path, info: MediaInfo, n_frames: int, size: tuple[int, int],
                         limits: MediaLimits | None = None) -> SampledFrames:
     """`sample_frames`, with each frame's time."""
+    return sample_frames_with(path, info, n_frames, size, None, limits)[0]
+
+
+def sample_frames_with(path: Path, info: MediaInfo, n_frames: int, size: tuple[int, int],
+                       passenger: Passenger | None, limits: MediaLimits | None = None
+                       ) -> tuple[SampledFrames, Output | None]:
+    """`sample_timed_frames`, and the output of the process `passenger` rode in (its `side`); None when it
+    could not ride (the one-pass fallback, or too many decoders for one process at this frame size)."""
     limits = limits or info.limits
     deadline = info.deadline.capped(limits.timeout_s)
     if n_frames < 1 or size[0] < 1 or size[1] < 1:
@@ -73,16 +107,17 @@ def sample_timed_frames(path: Path, info: MediaInfo, n_frames: int, size: tuple[
     check_complete(name, "video", index.covered_s, info.video_duration_s)
     targets = (np.arange(n_frames) + 0.5) * info.duration_s / n_frames
     source = (info.width, info.height)
+    carried = None
     if len(index.keyframes) >= n_frames:
         chosen = index.keyframes[_nearest_distinct(index.keyframes, targets)]
-        frames = _decode_at_times(path, name, info, chosen, size, limits, deadline)
+        frames, carried = _decode_at_times(path, name, info, chosen, size, limits, deadline, passenger)
         if len(frames) == n_frames:
-            return SampledFrames(frames, chosen - index.first_s, source)
+            return SampledFrames(frames, chosen - index.first_s, source), carried
     frames = _decode_at_targets(path, name, info, n_frames, size, limits, deadline)
     # a video stream shorter than n frames yields fewer: repeat the last one (always a writable copy)
     times = np.concatenate([targets[:len(frames)], np.repeat(targets[len(frames) - 1], n_frames - len(frames))])
     return SampledFrames(np.concatenate([frames, np.repeat(frames[-1:], n_frames - len(frames), axis=0)]),
-                         times, source)
+                         times, source), carried
 
 
 def packet_index(path: Path, name: str, info: MediaInfo, limits: MediaLimits, deadline: Deadline) -> PacketIndex:
@@ -117,24 +152,45 @@ def _read_packet_index(path: Path, name: str, info: MediaInfo, limits: MediaLimi
 
 
 def _decode_at_times(path: Path, name: str, info: MediaInfo, times: np.ndarray, size: tuple[int, int],
-                     limits: MediaLimits, deadline: Deadline) -> np.ndarray:
-    """The frames shown at `times` (packet times), fast when they are keyframes: each decodes alone.
+                     limits: MediaLimits, deadline: Deadline,
+                     passenger: Passenger | None = None) -> tuple[np.ndarray, Output | None]:
+    """The frames shown at `times` (packet times), fast when they are keyframes: each decodes alone; and
+    the output of the process `passenger` rode in (None if it did not).
 
     May return fewer frames than times when a seek fails."""
-    per_process = min(MAX_SEEKS_PER_PROCESS, math.ceil(len(times) / SEEK_PROCESSES))
-    chunks = [times[i:i + per_process] for i in range(0, len(times), per_process)]
+    chunks = _chunks(times, passenger)
+    inputs = [len(chunk) for chunk in chunks[:-1]] + [len(chunks[-1]) + (passenger.inputs if passenger else 0)]
+    if passenger and max(inputs) * info.width * info.height > MAX_SEEK_PIXELS_PER_PROCESS:
+        passenger, chunks = None, _chunks(times, None)
+    riders = [None] * (len(chunks) - 1) + [passenger]
 
-    def decode(chunk: np.ndarray) -> np.ndarray:
-        cmd = _seek_frames_cmd(path, info, chunk, size, limits)
-        return raw_frames(run(cmd, deadline, f"{name}: decoding keyframes", len(chunk) * frame_bytes(size),
-                           limits.max_memory_mb), name, size, limits)
+    def decode(chunk: np.ndarray, rider: Passenger | None) -> tuple[np.ndarray, Output | None]:
+        frames = _seek_frames_output(path, info, chunk, size, limits)
+        what, cap = f"{name}: decoding keyframes", len(chunk) * frame_bytes(size)
+        if rider is None:
+            return raw_frames(run(ffmpeg_cmd(frames, threads=1), deadline, what, cap, limits.max_memory_mb),
+                              name, size, limits), None
+        with SidePipe(rider.max_bytes) as side:
+            cmd = ffmpeg_cmd(ffmpeg.merge_outputs(frames, rider.output(side.url)), threads=1)
+            result = run(cmd, deadline, what, cap, limits.max_memory_mb, side)
+        return raw_frames(result, name, size, limits), result
 
     with ThreadPoolExecutor(SEEK_PROCESSES) as pool:
-        return np.concatenate(list(pool.map(decode, chunks)))
+        decoded = list(pool.map(decode, chunks, riders))
+    return np.concatenate([frames for frames, _ in decoded]), decoded[-1][1]
 
 
-def _seek_frames_cmd(path: Path, info: MediaInfo, times: np.ndarray, size: tuple[int, int],
-                     limits: MediaLimits) -> list[str]:
+def _chunks(times: np.ndarray, passenger: Passenger | None) -> list[np.ndarray]:
+    """The times each seek process decodes; with a passenger, two processes open as many inputs each."""
+    if passenger and SEEK_PROCESSES == 2 and passenger.inputs < len(times) <= 2 * MAX_SEEKS_PER_PROCESS:
+        first = min(len(times) - 1, math.ceil((len(times) + passenger.inputs) / 2))  # the passenger's has one
+        return [times[:first], times[first:]]
+    per_process = min(MAX_SEEKS_PER_PROCESS, math.ceil(len(times) / SEEK_PROCESSES))
+    return [times[i:i + per_process] for i in range(0, len(times), per_process)]
+
+
+def _seek_frames_output(path: Path, info: MediaInfo, times: np.ndarray, size: tuple[int, int],
+                        limits: MediaLimits):
     """One input per time, each a fast seek keeping the first frame at or after it, joined by concat."""
     singles = []
     for time_s in times:
@@ -147,9 +203,8 @@ def _seek_frames_cmd(path: Path, info: MediaInfo, times: np.ndarray, size: tuple
         # (also an open GOP's leading frames, which are decoded from missing references)
         singles.append(source.filter("select", "gte(t,-0.001)").trim(end_frame=1).setpts("PTS-STARTPTS")
                        .filter("scale", size[0], size[1]).filter("setsar", 1))
-    out = ffmpeg.concat(*singles, v=1, a=0).output("pipe:1", format="rawvideo", pix_fmt="rgb24",
-                                                   fps_mode="passthrough")
-    return ffmpeg_cmd(out, threads=1)
+    return ffmpeg.concat(*singles, v=1, a=0).output("pipe:1", format="rawvideo", pix_fmt="rgb24",
+                                                    fps_mode="passthrough")
 
 
 def _decode_at_targets(path: Path, name: str, info: MediaInfo, n_frames: int, size: tuple[int, int],

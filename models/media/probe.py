@@ -26,17 +26,34 @@ _NOT_WHITELISTED = re.compile(rb"\[([\w,]+) @ [^\]]*\] Format not on whitelist")
 
 class Memo:
     """What is read from one probed file once for all its readers (the frame and the motion samplers of a
-    request share its packet index); a second reader of a key waits for the first instead of re-reading."""
+    request share its packet index and, when both are served, one decode); a second reader of a key waits
+    for the first instead of re-reading, and gets the same refusal if the first was refused. Each key has
+    its own lock, so computing one key may read another."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._values = {}
+        self._entries: dict = {}
 
     def get(self, key, compute):
         with self._lock:
-            if key not in self._values:
-                self._values[key] = compute()
-            return self._values[key]
+            entry = self._entries.setdefault(key, _MemoEntry())
+        with entry.lock:
+            if not entry.done:
+                try:
+                    entry.value = compute()
+                except MediaError as err:
+                    entry.value = err
+                entry.done = True
+        if isinstance(entry.value, MediaError):
+            raise entry.value
+        return entry.value
+
+
+@dataclass
+class _MemoEntry:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    done: bool = False
+    value: object = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 the pixel limit on decoded frames, and data that ends before the declared duration."""
 
 import dataclasses
+import os
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ from media_fixtures import run_ffmpeg
 
 from models.media import InvalidMediaError, MediaLimits, extract_audio, frames, probe, sample_frames
 from models.media.limits import Deadline
-from models.media.process import STDERR_KEEP, run
+from models.media.process import STDERR_KEEP, SidePipe, run
 
 SIZE = (32, 24)
 
@@ -54,6 +55,23 @@ def test_captured_output_is_bounded():
     noisy = "head -c 5000000 /dev/zero >&2; head -c 5000000 /dev/zero"
     output = run(["sh", "-c", noisy], Deadline(20), "noise", max_stdout=1000, memory_mb=700)
     assert len(output.stderr) == STDERR_KEEP and len(output.stdout) == 1000 and output.overflowed
+
+
+def test_children_keep_to_two_malloc_arenas():
+    # glibc reserves 64 MB of address space per thread's arena: ffmpeg's per-input threads used half the limit
+    output = run(["sh", "-c", "echo $MALLOC_ARENA_MAX"], Deadline(10), "env", max_stdout=100, memory_mb=700)
+    assert output.stdout.decode().strip() == "2"
+
+
+def test_a_side_pipe_is_read_up_to_its_cap_and_closed():
+    with SidePipe(cap=1000) as side:
+        fd = side.write_fd
+        output = run(["sh", "-c", f"echo main; head -c 5000000 /dev/zero > /dev/fd/{fd}"], Deadline(20), "side",
+                     max_stdout=100, memory_mb=700, side=side)
+        read_fd = side.read_fd
+    assert output.stdout == b"main\n" and len(output.side) == 1000 and output.overflowed
+    with pytest.raises(OSError):
+        os.fstat(read_fd)  # both ends closed: nothing leaks per request
 
 
 def test_a_child_past_the_deadline_is_stopped():

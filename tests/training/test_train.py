@@ -109,16 +109,16 @@ def test_evaluate_with_every_poster_removed(tiny_dataset, tiny_artifacts, tmp_pa
 
 def test_evaluate_without_cache_decodes_each_trailer_once(tiny_dataset, tiny_artifacts, tmp_path, monkeypatch):
     """The video models share their features: one frame decode per movie, not one per model."""
-    from models import video
+    from models import decode
 
     decoded = []
-    real_sample_frames = video.sample_timed_frames
+    real_sample_frames = decode.sample_timed_frames
 
     def counting_sample_frames(path, *args, **kwargs):
         decoded.append(path)
         return real_sample_frames(path, *args, **kwargs)
 
-    monkeypatch.setattr(video, "sample_timed_frames", counting_sample_frames)
+    monkeypatch.setattr(decode, "sample_timed_frames", counting_sample_frames)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     report = run_evaluation(tiny_dataset, tiny_artifacts, "test", tmp_path / "report")
     assert len(decoded) == len(set(decoded)) == report["n_movies"] + _n_val(tiny_dataset)
