@@ -37,9 +37,9 @@ def main() -> None:
     if args.resummarise:
         results = resummarise(Path(args.workdir))
     else:
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), time.strftime("%Y-%m-%d %H:%M:%S")
         runs = [one_seed(Path(args.workdir) / f"seed{seed}", seed, args) for seed in args.seeds]
-        results = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"), "n": args.n,
+        results = {"machine": machine(), "started": started_at, "n": args.n,
                    "duration_s": args.duration, "size": args.size, "seeds": args.seeds, "runs": runs,
                    "rows": summarise(runs), "wall_s": time.perf_counter() - started}
     RESULTS.mkdir(parents=True, exist_ok=True)

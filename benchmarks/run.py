@@ -66,6 +66,8 @@ def main() -> None:
 def training(work: Path, n: int) -> dict:
     data, artifacts, cache = work / "data", work / "artifacts", work / "cache"
     result = {"n_movies": n, "synth_s": _timed_cli("synth", "--out", data, "--n", str(n), "--seed", "0")}
+    # the same seed makes the same files: a previous run's features would be read instead of extracted
+    shutil.rmtree(cache, ignore_errors=True)
     start = time.perf_counter()
     result["train_peak_rss_mb"] = _cli("train", "--data", data, "--out", artifacts, "--cache", cache, "--device", "auto")
     result["train_s"] = time.perf_counter() - start

@@ -204,7 +204,8 @@ def with_absent_copies(X: list[dict], Y: np.ndarray, copies: int, seed: int) -> 
     copied = []
     for _ in range(copies):
         for row in X:
-            kept = {group for group in {_group(name) for name in row} if rng.random() < 0.5}
+            # in the row's order, not a set's: string hashes change per process, and with them the draws
+            kept = {group for group in dict.fromkeys(_group(name) for name in row) if rng.random() < 0.5}
             copied.append({name: value for name, value in row.items() if _group(name) in kept})
     return [*X, *copied], np.vstack([Y, *([Y] * copies)])
 

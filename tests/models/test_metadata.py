@@ -1,6 +1,10 @@
 """MetadataEncoder on tiny made-up catalogues where fields decide the labels."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -183,3 +187,21 @@ def test_a_model_trained_with_absent_copies_does_not_rely_on_one_field_being_sen
         encoder = MetadataEncoder(n_estimators=40, absent_copies=copies).fit(bundles, y, val, y_val)
         aps[copies] = average_precision_score(y_test[:, action], encoder.predict_proba(budget_only)[:, action])
     assert aps[1] > 0.9 > aps[0]
+
+
+ABSENT_COPIES = """
+import json, numpy as np
+from models.metadata import with_absent_copies
+rows = [{"budget": 1.0, "year": 2000, "rating_share_1": 0.1, "rating_share_2": 0.2, "mpaa": "R", "votes": 9.0}] * 20
+copies, _ = with_absent_copies(rows, np.zeros((20, 2)), copies=2, seed=0)
+print(json.dumps(copies))
+"""
+
+
+def test_absent_copies_do_not_depend_on_the_processes_string_hashes():
+    # training the same data with the same seed must give the same model in every process
+    root = Path(__file__).resolve().parents[2]
+    outputs = {subprocess.run([sys.executable, "-c", ABSENT_COPIES], cwd=root, capture_output=True, text=True,
+                              check=True, timeout=60, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2", "3")}
+    assert len(outputs) == 1
