@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from real_media import CLIPS, DAMAGED, clip_path
 
 from models.decode import Decode
 from models.media import frames, motion
@@ -94,3 +95,13 @@ def test_frames_too_large_to_share_a_process_are_read_apart(trailer, decodes, mo
     monkeypatch.setattr(frames, "MAX_SEEK_PIXELS_PER_PROCESS", 320 * 240 * 5)  # fewer than a shared process opens
     _same(apart, sample_frames_and_runs(trailer, Decode().probe(trailer), FRAMES.n_frames, FRAMES.size, RUNS))
     assert len(decodes) == 3
+
+
+@pytest.mark.parametrize("clip", [*CLIPS.values(), DAMAGED], ids=[*CLIPS, "damaged"])
+def test_real_clips_give_the_same_frames_shared_or_apart(clip):
+    # these short clips have few keyframes: most take the frames' one-pass fallback (the runs then decode
+    # apart); bikes has the 4 keyframes for the runs to ride
+    path, n_frames = clip_path(clip), 4
+    info = Decode().probe(path)
+    apart = (sample_timed_frames(path, info, n_frames, (160, 160)), sample_frame_runs(path, info, 3, 12, 160))
+    _same(apart, sample_frames_and_runs(path, Decode().probe(path), n_frames, (160, 160), RunsWanted(3, 12, 160)))
