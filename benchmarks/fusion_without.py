@@ -3,9 +3,11 @@ the fusion on one benchmark (the quality benchmark's "all (learned, without moti
 
 from pathlib import Path
 
-from models.artifacts import load_artifacts
+import numpy as np
+
+from models.artifacts import Artifacts, load_artifacts
 from models.fusion import LearnedFusion
-from training.dataset import labels, load_dataset
+from training.dataset import Movie, labels, load_dataset
 from training.evaluate import score_artifacts, stack
 from training.features import FeatureCache
 from training.metrics import evaluate_scores
@@ -19,15 +21,19 @@ def fusion_without(work: Path, modality: str) -> dict | None:
         return None
     dataset, cache = load_dataset(work / "data"), FeatureCache(work / "cache")
     kept = [m for m in artifacts.fusion.modalities if m != modality]
-    split_scores = {}
-    for split in ("val", "test"):
-        movies = dataset.split(split)
-        scores = score_artifacts(artifacts, movies, cache)
-        split_scores[split] = (stack(scores, artifacts.serving, kept), labels(movies, artifacts.genres))
-    fusion = LearnedFusion(kept, artifacts.fusion.fallback, genres=artifacts.genres).fit(*split_scores["val"])
-    stacked, y_test = split_scores["test"]
+    fusion = LearnedFusion(kept, artifacts.fusion.fallback, genres=artifacts.genres)
+    fusion.fit(*stacked_scores(artifacts, dataset.split("val"), cache, kept))
+    stacked, y_test = stacked_scores(artifacts, dataset.split("test"), cache, kept)
     metrics = evaluate_scores(y_test, fusion.predict(stacked), artifacts.genres)
     return {k: metrics[k] for k in ("map", "micro_ap", "samples_ap", "per_genre_ap")}
+
+
+def stacked_scores(artifacts: Artifacts, movies: list[Movie], cache: FeatureCache,
+                   modalities: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The served models' scores of `movies` from cached features, stacked as the fusion reads them
+    ((n, len(modalities), n_genres)), and the movies' labels."""
+    scores = score_artifacts(artifacts, movies, cache)
+    return stack(scores, artifacts.serving, modalities), labels(movies, artifacts.genres)
 
 
 def row_name(modality: str) -> str:

@@ -95,17 +95,14 @@ def reused_training(work: Path) -> dict:
 
 def refit_fusion(data: Path, artifacts_dir: Path, cache: Path) -> float:
     """Re-fit the learned fusion and thresholds from cached features alone (no decode, no CNN)."""
+    from benchmarks.fusion_without import stacked_scores
     from models.fusion import LearnedFusion, tune_thresholds
-    from training.dataset import labels
-    from training.evaluate import score_artifacts, stack
     from training.features import FeatureCache
 
     start = time.perf_counter()
     artifacts = load_artifacts(artifacts_dir)
     val = load_dataset(data).split("val")
-    scores = score_artifacts(artifacts, val, FeatureCache(cache))
-    stacked = stack(scores, artifacts.serving, artifacts.fusion.modalities)
-    y_val = labels(val, artifacts.genres)
+    stacked, y_val = stacked_scores(artifacts, val, FeatureCache(cache), artifacts.fusion.modalities)
     fusion = LearnedFusion(artifacts.fusion.modalities, artifacts.fusion.fallback, genres=artifacts.genres)
     tune_thresholds(fusion.fit(stacked, y_val).predict(stacked), y_val)
     return time.perf_counter() - start

@@ -35,22 +35,24 @@ class Decode:
     def frames(self, path: Path, wanted: FramesWanted) -> SampledFrames:
         """models.media.frames.sample_timed_frames of the file, shared with its expected runs for motion."""
         info = self.probe(path)
-        runs = self._expected.get((path, RunsWanted))
-        if runs is None or self._expected.get((path, FramesWanted)) != wanted:
+        if not self._shared(path, wanted):
             return sample_timed_frames(path, info, wanted.n_frames, wanted.size)
-        return self._frames_and_runs(path, info, wanted, runs)[0]
+        return self._frames_and_runs(path, info)[0]
 
     def frame_runs(self, path: Path, wanted: RunsWanted) -> FrameRuns:
         """models.media.motion.sample_frame_runs of the file, shared with its expected sampled frames."""
         info = self.probe(path)
-        frames = self._expected.get((path, FramesWanted))
-        if frames is None or self._expected.get((path, RunsWanted)) != wanted:
+        if not self._shared(path, wanted):
             return sample_frame_runs(path, info, wanted.n_windows, wanted.window_frames, wanted.width)
-        return self._frames_and_runs(path, info, frames, wanted)[1]
+        return self._frames_and_runs(path, info)[1]
 
-    @staticmethod
-    def _frames_and_runs(path: Path, info: MediaInfo, frames: FramesWanted,
-                         runs: RunsWanted) -> tuple[SampledFrames, FrameRuns]:
+    def _shared(self, path: Path, wanted: FramesWanted | RunsWanted) -> bool:
+        """Whether `wanted` is what was announced and the other reader of the pair was announced too."""
+        return (self._expected.get((path, type(wanted))) == wanted
+                and all((path, kind) in self._expected for kind in (FramesWanted, RunsWanted)))
+
+    def _frames_and_runs(self, path: Path, info: MediaInfo) -> tuple[SampledFrames, FrameRuns]:
+        frames, runs = self._expected[(path, FramesWanted)], self._expected[(path, RunsWanted)]
         return info.memo.get(("frames and runs", path, frames, runs),
                              lambda: sample_frames_and_runs(path, info, frames.n_frames, frames.size, runs))
 
