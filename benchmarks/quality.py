@@ -1,7 +1,7 @@
 """Quality benchmark: the synthetic benchmark at catalogue-ish size, over several seeds, every model
 read against the ceiling its planted evidence allows. Nothing here is a test.
 
-    .venv/bin/python benchmarks/quality.py [--n 1000] [--seeds 0 1] [--duration 8] [--size 160x120]
+    .venv/bin/python benchmarks/quality.py [--n 1000] [--seeds 0 1] [--duration 8] [--size 160x120] [--paper-rows]
 
 Per seed: `moviescope synth` (shorter, smaller trailers than the 300-movie demo set, same
 generator), then `moviescope train` with the default CPU profile. Writes
@@ -25,6 +25,7 @@ from benchmarks.fusion_without import fusion_without, row_name
 from benchmarks.machine import machine
 from benchmarks.report import write_markdown
 from benchmarks.run import _cli
+from training.config import default_models, every_model_at_cpu_size
 from training.synth_media import MOTIONS
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -56,9 +57,20 @@ def one_seed(work: Path, seed: int, args: argparse.Namespace) -> dict:
     _cli("synth", "--out", data, "--n", args.n, "--seed", seed, "--duration", args.duration, "--size", args.size)
     synth_s = time.perf_counter() - start
     start = time.perf_counter()
-    _cli("train", "--data", data, "--out", artifacts, "--cache", work / "cache")
+    _cli("train", "--data", data, "--out", artifacts, "--cache", work / "cache", *_paper_rows_config(work, args))
     train_s = time.perf_counter() - start
     return seed_result(work, seed, synth_s, train_s)
+
+
+def _paper_rows_config(work: Path, args: argparse.Namespace) -> list:
+    """`--config FILE` adding the paper profile's own models at their cpu-profile size, when asked."""
+    if not args.paper_rows:
+        return []
+    extra = {name: spec.model_dump() for name, spec in every_model_at_cpu_size().items()
+             if name not in default_models("cpu")}
+    config = work / "paper_rows.json"
+    config.write_text(json.dumps({"models": extra}))
+    return ["--config", config]
 
 
 def seed_result(work: Path, seed: int, synth_s: float, train_s: float) -> dict:
@@ -134,6 +146,8 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=8.0, help="trailer seconds")
     parser.add_argument("--size", default="160x120", help="trailer WIDTHxHEIGHT")
     parser.add_argument("--workdir", default="runs/quality")
+    parser.add_argument("--paper-rows", action="store_true",
+                        help="also train the models only the paper profile trains (C3D, text LSTM / BiLSTM), at cpu size")
     parser.add_argument("--resummarise", action="store_true",
                         help="only re-read the seeds' folders under WORKDIR into quality.json (no synth, no training)")
     return parser.parse_args()

@@ -14,8 +14,6 @@ None (it raises nothing for that case) and `embed(None)` is None, which callers 
 "modality absent". `fit_features` leaves such items out; `predict_features` refuses them.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from models.base import Encoder, load_torch_state, save_torch_state
 from models.bundle import Bundle
 from models.decode import Decode
 from models.media import extract_audio
-from models.torch_fit import FitSettings, Standardise, fit_module, predict_proba
+from models.torch_fit import FitSettings, Standardise, fit_module, predict_proba, torch_threads
 
 WEIGHTS = "crnn.pt"
 SILENCE_DB = -100.0  # power_to_db's floor for amin=1e-10: what digital silence maps to
@@ -174,7 +172,7 @@ class AudioEncoder(Encoder):
         val = self._clip_set(X_val, Y_val) if X_val is not None and Y_val is not None else (None, None)
         if val[0] is not None and len(val[0]) == 0:
             val = (None, None)
-        with _torch_threads(1):
+        with torch_threads(1):
             fit_module(self.crnn_, clips, clip_y, *val, settings, self.device)
         return self
 
@@ -217,16 +215,3 @@ class AudioEncoder(Encoder):
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p.astype(np.float64), 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
-
-
-@contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    """Training runs the GRU's many tiny ops; with 2 intra-op threads on a shared 2-core CPU each op
-    waited for a scheduler slice (a training step measured 2.0 s against 0.09 s with one thread).
-    Used only in fit (an offline, single-threaded job): the setting is process-wide."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

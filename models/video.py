@@ -1,4 +1,4 @@
-"""Video: fastVideo (per-frame CNN features, temporal mean pooling, MLP), TempConv and CNN+LSTM.
+"""Video: fastVideo (per-frame CNN features, temporal mean pooling, MLP), TempConv, CNN+LSTM and BiLSTM.
 
 Features (cached), per trailer: `n_frames` frames sampled across it (models.media), squashed
 to `frame_size` squares, run through a frozen ImageNet backbone in one batch (models.backbones;
@@ -11,8 +11,8 @@ Stored as float16 (n_frames, dim).
 
 Head: standardise each feature (statistics of the training frames, kept as buffers), pool over
 time with one of POOLINGS (the temporal mean of fastVideo; TempConv's Conv1d over the frame
-sequence; an LSTM's last state), then the paper's MLP 512 -> 64 -> 13. The models differ only in
-their head: they read the same cached features.
+sequence; an LSTM's last state; a bidirectional LSTM's states, max-pooled over time), then the
+paper's MLP 512 -> 64 -> 13. The models differ only in their head: they read the same cached features.
 """
 
 from collections.abc import Callable
@@ -70,12 +70,27 @@ class LSTMPool(nn.Module):
         return h[-1]
 
 
+class BiLSTMPool(nn.Module):
+    """A bidirectional LSTM over the frame features; each step's two states (the frames before it and those
+    after it) concatenated and max-pooled over time (BiLSTM-max): every frame counts, not only the ends."""
+
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        self.lstm = nn.LSTM(dim, hidden, batch_first=True, bidirectional=True)
+        self.width = 2 * hidden
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        states, _ = self.lstm(x)  # (batch, frames, 2 * hidden)
+        return states.amax(dim=1)
+
+
 # pooling name -> its module, built from the feature width and the encoder's parameters;
 # (batch, frames, dim) -> (batch, module.width)
 POOLINGS: dict[str, Callable[[int, "VideoEncoder"], nn.Module]] = {
     "mean": lambda dim, params: MeanPool(dim),
     "tempconv": lambda dim, params: TempConv(dim, params.conv_channels),
     "lstm": lambda dim, params: LSTMPool(dim, params.lstm_hidden),
+    "bilstm": lambda dim, params: BiLSTMPool(dim, params.lstm_hidden),  # lstm_hidden per direction
 }
 
 

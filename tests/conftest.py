@@ -20,12 +20,15 @@ TINY_MODELS = {
     "video": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
     "video_tempconv": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
     "video_lstm": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
+    "video_bilstm": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
     "audio": {"params": {"n_mels": 16, "clip_seconds": 1.0, "n_clips": 2, "epochs": 2}},
     "poster": {"params": {"image_size": 32, "epochs": 5}},
     "text": {"params": {"calibration_folds": 2}},
     "text_fasttext": {"params": {"epoch": 5, "dim": 10, "bucket": 10000}},
     "text_minilm": {"params": {}},
+    "text_conv1d": {"params": {"epochs": 5}},
     "metadata": {"params": {"n_estimators": 10}},
+    "metadata_rf": {"params": {"n_trees": 10}},
     "motion": None,  # served and explained in tests/service/test_motion_served.py, on a model of its own
 }
 

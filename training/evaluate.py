@@ -30,9 +30,11 @@ MEAN_COMBOS = (
     ("video+audio+poster (mean)", ("video", "audio", "poster")),
     ("video+audio+poster+text (mean)", ("video", "audio", "poster", "text")),
 )  # then "all (mean)": every modality the fusion has
-ROW_NAMES = {"video": "video (fastVideo)", "video_tempconv": "video (TempConv)",
-             "video_lstm": "video (LSTM)", "text": "text (NB-LR)", "text_title": "text (MiniLM, title + plot)",
-             "text_fasttext": "text (fastText)", "text_minilm": "text (MiniLM)"}
+ROW_NAMES = {"video": "video (fastVideo)", "video_tempconv": "video (TempConv)", "video_lstm": "video (LSTM)",
+             "video_bilstm": "video (BiLSTM)", "video3d": "video (C3D)",
+             "text": "text (NB-LR)", "text_title": "text (MiniLM, title + plot)",
+             "text_fasttext": "text (fastText)", "text_minilm": "text (MiniLM)", "text_conv1d": "text (Conv1D)",
+             "text_lstm": "text (LSTM)", "text_bilstm": "text (BiLSTM)", "metadata_rf": "metadata (RandomForest)"}
 
 
 def score_model(encoder: Encoder, movies: list[Movie], cache: FeatureCache) -> np.ndarray:

@@ -12,16 +12,19 @@ from models.base import CONFIG_FILE
 from models.bundle import Bundle
 from models.encoders import ENCODER_CLASSES
 from models.genres import MOVIESCOPE, GenreSet
-from training.config import default_models
+from training.config import every_model_at_cpu_size
 from training.dataset import labels, load_dataset
 from training.synth import synthesize
 
-SPECS = default_models("cpu")
+SPECS = every_model_at_cpu_size()
 VIDEO = {"frame_size": 32, "n_frames": 4, "epochs": 3, "hidden": (16, 8)}
 TINY = {  # model name -> parameters over its spec's, to keep each fit to a second or two
     "video": VIDEO,
     "video_tempconv": {**VIDEO, "conv_channels": 8},
     "video_lstm": {**VIDEO, "lstm_hidden": 8},
+    "video_bilstm": {**VIDEO, "lstm_hidden": 8},
+    "video3d": {"n_windows": 3, "window_frames": 4, "width": 32, "clip_size": 16, "channels": (4, 8), "hidden": 8,
+                "epochs": 3},
     "motion": {"n_windows": 3, "window_frames": 4, "width": 32, "epochs": 3, "hidden": (16, 8), "conv_channels": 8},
     "audio": {"n_mels": 16, "clip_seconds": 1.0, "n_clips": 2, "epochs": 2},
     "poster": {"image_size": 32, "epochs": 3},
@@ -29,7 +32,9 @@ TINY = {  # model name -> parameters over its spec's, to keep each fit to a seco
     "text_title": {},
     "text_fasttext": {"epoch": 5, "dim": 10},
     "text_minilm": {},
+    **{name: {"epochs": 3} for name in ("text_conv1d", "text_lstm", "text_bilstm")},
     "metadata": {"n_estimators": 10},
+    "metadata_rf": {"n_trees": 10},
 }
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xgboost as xgb
 
 from models.bundle import Bundle
 from models.genres import MOVIESCOPE
 from models.metadata import MetadataEncoder, with_absent_copies
+from models.metadata_forest import MetadataForestEncoder
 
 
 def catalogue(n: int, seed: int) -> tuple[list[Bundle], np.ndarray]:
@@ -205,3 +207,48 @@ def test_absent_copies_do_not_depend_on_the_processes_string_hashes():
                               check=True, timeout=60, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
                for seed in ("1", "2", "3")}
     assert len(outputs) == 1
+
+
+# ---- the RandomForest row: the boosted model's fields and format, a forest's trees
+@pytest.fixture(scope="module")
+def forest():
+    bundles, y = catalogue(80, seed=0)
+    val, y_val = catalogue(30, seed=1)
+    return MetadataForestEncoder(n_trees=30, seed=0).set_genres(MOVIESCOPE).fit(bundles, y, val, y_val)
+
+
+def test_the_forest_learns_the_planted_fields(forest):
+    test, y_test = catalogue(40, seed=2)
+    proba = forest.predict_proba(test)
+    assert proba.shape == (40, len(MOVIESCOPE)) and np.isfinite(proba).all()
+    for genre in ("Action", "Comedy", "Drama"):
+        j = MOVIESCOPE.index(genre)
+        assert proba[y_test[:, j] == 1, j].mean() > proba[y_test[:, j] == 0, j].mean() + 0.3
+
+
+def test_each_genre_is_one_round_of_parallel_trees(forest):
+    for booster in forest.boosters_.values():
+        config = json.loads(booster.save_config())
+        assert booster.num_boosted_rounds() == 1
+        assert config["learner"]["gradient_booster"]["gbtree_model_param"]["num_parallel_tree"] == "30"
+
+
+def test_the_forest_is_saved_as_xgboost_json_and_loads_to_the_same_scores(forest, tmp_path):
+    test, _ = catalogue(10, seed=3)
+    forest.save(tmp_path / "forest")
+    for path in (tmp_path / "forest").glob("xgb-*.json"):
+        json.loads(path.read_text())
+    loaded = MetadataForestEncoder.load(tmp_path / "forest")
+    np.testing.assert_array_equal(loaded.predict_proba(test), forest.predict_proba(test))
+
+
+def test_the_forests_contributions_sum_to_its_log_odds(forest):
+    test, _ = catalogue(3, seed=4)
+    j = MOVIESCOPE.index("Action")
+    explained = forest.explain(forest.load_input(test[0]), ["Action"])["Action"]
+    total = sum(item["contribution"] for item in explained)
+    matrix = xgb.DMatrix(forest._matrix([test[0].metadata]), missing=np.nan)
+    margin = forest.boosters_["Action"].predict(matrix, output_margin=True)[0]
+    bias = forest.boosters_["Action"].predict(matrix, pred_contribs=True)[0, -1]
+    assert total == pytest.approx(margin - bias, abs=1e-3)
+    assert forest.predict_proba(test)[0, j] == pytest.approx(1 / (1 + np.exp(-margin)), abs=1e-5)

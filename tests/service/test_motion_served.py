@@ -15,8 +15,8 @@ pytestmark = pytest.mark.slow
 MOTION = {"n_windows": 3, "window_frames": 4, "width": 32, "epochs": 3, "hidden": (16, 8), "conv_channels": 8}
 MODELS = {"video": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
           "motion": {"params": MOTION}, "metadata": {"params": {"n_estimators": 10}},
-          **{name: None for name in ("video_tempconv", "video_lstm", "audio", "poster", "text", "text_fasttext",
-                                     "text_minilm", "text_title")}}
+          **{name: None for name in ("video_tempconv", "video_lstm", "video_bilstm", "audio", "poster", "text",
+                                     "text_fasttext", "text_minilm", "text_title", "text_conv1d", "metadata_rf")}}
 
 
 @pytest.fixture(scope="module")

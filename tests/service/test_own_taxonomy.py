@@ -19,8 +19,8 @@ ORDER = ["Western", "Drama", "Chiller", "Comedy", "Documentary", "Fantasy"]
 MODELS = {"video": {"params": {"frame_size": 32, "n_frames": 4, "epochs": 5}},
           "audio": {"params": {"n_mels": 16, "clip_seconds": 1.0, "n_clips": 2, "epochs": 2}},
           "text_title": {"params": {}}, "metadata": {"params": {"n_estimators": 10}},
-          **{name: None for name in ("video_tempconv", "video_lstm", "motion", "poster", "text", "text_fasttext",
-                                     "text_minilm")}}
+          **{name: None for name in ("video_tempconv", "video_lstm", "video_bilstm", "motion", "poster", "text",
+                                     "text_fasttext", "text_minilm", "text_conv1d", "metadata_rf")}}
 
 
 def own_row(row: dict) -> dict:

@@ -311,7 +311,8 @@ MOVIELENS = ["Action", "Adventure", "Animation", "Children", "Comedy", "Crime", 
              "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"]
 LEARNED = [g for g in MOVIELENS if g != "IMAX"]  # IMAX: only a test movie has it, so the model leaves it out
 LICENSE = {"name": "MovieLens", "license": "research use only", "url": "https://grouplens.org/datasets/movielens/"}
-MEDIA_FREE = ("video", "video_tempconv", "video_lstm", "audio", "poster", "text", "text_fasttext", "text_minilm")
+MEDIA_FREE = ("video", "video_tempconv", "video_lstm", "video_bilstm", "audio", "poster", "text", "text_fasttext",
+              "text_minilm", "text_conv1d", "metadata_rf")
 
 
 def catalogue_row(i: int) -> dict:

@@ -74,11 +74,11 @@ def test_train_stops_on_a_bad_config_before_reading_the_data(tmp_path, capsys):
 def test_every_video_model_reads_the_same_frames_in_each_profile():
     for profile in PROFILES:
         models = default_models(profile)
-        video = {name: spec for name, spec in models.items() if spec.modality == "video"}
-        assert {spec.params["pooling"] for spec in video.values()} == {"mean", "tempconv", "lstm"}
+        video = {name: spec for name, spec in models.items() if spec.encoder == "video"}
+        assert {spec.params["pooling"] for spec in video.values()} == {"mean", "tempconv", "lstm", "bilstm"}
         frames = {tuple(sorted((k, v) for k, v in spec.params.items() if k != "pooling")) for spec in video.values()}
         assert len(frames) == 1, profile  # so they share one feature cache entry per movie
-    assert default_models("paper")["video_lstm"].params["backbone"] == "vgg16"
+    assert default_models("paper")["video_bilstm"].params["backbone"] == "vgg16"
     assert "backbone" not in default_models("cpu")["video_lstm"].params  # the encoder's default
 
 

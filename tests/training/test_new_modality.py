@@ -57,8 +57,9 @@ class TrailerShape(Encoder):
 
 LIGHT_MODELS = {"text": {"params": {"calibration_folds": 2}}, "metadata": {"params": {"n_estimators": 10}},
                 "trailer_shape": {"modality": "trailer_shape", "encoder": "trailer_shape"},
-                **{name: None for name in ("video", "video_tempconv", "video_lstm", "motion", "audio", "poster",
-                                           "text_title", "text_fasttext", "text_minilm")}}
+                **{name: None for name in ("video", "video_tempconv", "video_lstm", "video_bilstm", "motion", "audio",
+                                           "poster", "text_title", "text_fasttext", "text_minilm", "text_conv1d",
+                                           "metadata_rf")}}
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ from training import train as train_module
 from training.config import load_config
 from training.evaluate import run_evaluation
 
-MODEL_ROWS = ["video (fastVideo)", "video (TempConv)", "video (LSTM)", "audio", "poster", "text (NB-LR)",
-              "text (MiniLM, title + plot)", "text (fastText)", "text (MiniLM)", "metadata", "video+audio (mean)", "video+audio+poster (mean)",
+MODEL_ROWS = ["video (fastVideo)", "video (TempConv)", "video (LSTM)", "video (BiLSTM)", "audio", "poster",
+              "text (NB-LR)", "text (MiniLM, title + plot)", "text (fastText)", "text (MiniLM)", "text (Conv1D)", "metadata",
+              "metadata (RandomForest)", "video+audio (mean)", "video+audio+poster (mean)",
               "video+audio+poster+text (mean)", "all (mean)", "all (learned)"]
 CEILING_ROWS = ["video (ceiling)", "motion (ceiling)", "audio (ceiling)", "poster (ceiling)", "text (ceiling)", "metadata (ceiling)",
                 "all (ceiling)"]
@@ -88,7 +89,7 @@ def test_interrupted_training_resumes(tiny_dataset, tiny_config, tiny_artifacts,
         manifest = train_module.train(tiny_dataset, out, config, "cpu", cache)
     reused = [r.getMessage() for r in caplog.records if "reusing the fit" in r.getMessage()]
     assert reused == [f"model {n}: reusing the fit from an interrupted run"
-                      for n in ("video", "video_tempconv", "video_lstm", "audio")]
+                      for n in ("video", "video_tempconv", "video_lstm", "video_bilstm", "audio")]
     assert load_artifacts(out).version == manifest["model_version"]
 
 
