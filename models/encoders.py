@@ -11,6 +11,7 @@ from models.metadata_forest import MetadataForestEncoder
 from models.motion import MotionEncoder
 from models.poster import PosterEncoder
 from models.text import TextEncoder
+from models.text_glove import GloveTextEncoder
 from models.text_linear import LinearTextEncoder
 from models.text_minilm import SentenceTextEncoder
 from models.text_nn import NeuralTextEncoder
@@ -24,6 +25,7 @@ ENCODER_CLASSES: dict[str, type[Encoder]] = {
     "audio": AudioEncoder,
     "poster": PosterEncoder,
     "text": TextEncoder,  # fastText, the paper's text model
+    "text_glove": GloveTextEncoder,  # fastText starting from GloVe vectors
     "text_linear": LinearTextEncoder,
     "text_minilm": SentenceTextEncoder,
     "text_nn": NeuralTextEncoder,  # Conv1D, LSTM or BiLSTM from scratch

@@ -116,7 +116,12 @@ class TextEncoder(PlotWords, Encoder):
         return fasttext.train_supervised(
             input=path, loss="ova", dim=self.dim, epoch=epoch, lr=self.lr, wordNgrams=self.word_ngrams,
             minCount=self.min_count, bucket=self.bucket, seed=self.seed, thread=_THREADS, verbose=0,
+            **self._training_options(),
         )
+
+    def _training_options(self) -> dict:
+        """More options for fastText's training (models.text_glove: its starting word vectors)."""
+        return {}
 
     def predict_features(self, X) -> np.ndarray:
         """(n, n_genres) in `genres_` order; genres the model never saw in training score 0."""

@@ -50,6 +50,7 @@ _PAPER_ONLY_MODELS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "video3d": ("video", "video3d", {}),
     "text_lstm": ("text", "text_nn", {"arch": "lstm"}),
     "text_bilstm": ("text", "text_nn", {"arch": "bilstm"}),
+    "text_fasttext_glove": ("text", "text_glove", {}),
 }
 _PAPER_OVERRIDES: dict[str, dict[str, Any]] = {
     "video": {"backbone": "vgg16", "vgg_fc7": True, "frame_size": 224, "n_frames": 64},

@@ -33,7 +33,8 @@ MEAN_COMBOS = (
 ROW_NAMES = {"video": "video (fastVideo)", "video_tempconv": "video (TempConv)", "video_lstm": "video (LSTM)",
              "video_bilstm": "video (BiLSTM)", "video3d": "video (C3D)",
              "text": "text (NB-LR)", "text_title": "text (MiniLM, title + plot)",
-             "text_fasttext": "text (fastText)", "text_minilm": "text (MiniLM)", "text_conv1d": "text (Conv1D)",
+             "text_fasttext": "text (fastText)", "text_fasttext_glove": "text (fastText + GloVe)",
+             "text_minilm": "text (MiniLM)", "text_conv1d": "text (Conv1D)",
              "text_lstm": "text (LSTM)", "text_bilstm": "text (BiLSTM)", "metadata_rf": "metadata (RandomForest)"}
 
 

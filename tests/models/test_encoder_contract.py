@@ -31,6 +31,7 @@ TINY = {  # model name -> parameters over its spec's, to keep each fit to a seco
     "text": {"calibration_folds": 2},
     "text_title": {},
     "text_fasttext": {"epoch": 5, "dim": 10},
+    "text_fasttext_glove": {"epoch": 5},
     "text_minilm": {},
     **{name: {"epochs": 3} for name in ("text_conv1d", "text_lstm", "text_bilstm")},
     "metadata": {"n_estimators": 10},
