@@ -30,7 +30,22 @@ FEATURES_VERSION = 4
 SHOWN_MEASURES = ("cuts_per_s", "pan_speed", "shake", "zoom_speed", "object_speed")
 
 
-class MotionEncoder(HeadEncoder):
+class ReadsFrameRuns:
+    """The input side of an encoder of runs of frames (motion, models.video3d): its `n_windows` runs of
+    `window_frames` grey frames `width` pixels wide, announced so that one decode serves every reader."""
+
+    def announce_reads(self, bundle: Bundle, decode: Decode) -> None:
+        decode.expect(bundle.trailer, self._wanted())
+
+    def load_input(self, bundle: Bundle, decode: Decode | None = None) -> FrameRuns:
+        """`n_windows` runs of consecutive grey frames spread over the trailer."""
+        return (decode or Decode()).frame_runs(bundle.trailer, self._wanted())
+
+    def _wanted(self) -> RunsWanted:
+        return RunsWanted(self.n_windows, self.window_frames, self.width)
+
+
+class MotionEncoder(ReadsFrameRuns, HeadEncoder):
     modality = "motion"
     source = "trailer"
     preprocessing_params = ("n_windows", "window_frames", "width")
@@ -45,16 +60,6 @@ class MotionEncoder(HeadEncoder):
                     hidden=list(hidden), conv_channels=conv_channels, lstm_hidden=lstm_hidden, dropout=dropout,
                     lr=lr, weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size,
                     seed=seed)
-
-    def announce_reads(self, bundle: Bundle, decode: Decode) -> None:
-        decode.expect(bundle.trailer, self._wanted())
-
-    def load_input(self, bundle: Bundle, decode: Decode | None = None) -> FrameRuns:
-        """`n_windows` runs of consecutive grey frames spread over the trailer."""
-        return (decode or Decode()).frame_runs(bundle.trailer, self._wanted())
-
-    def _wanted(self) -> RunsWanted:
-        return RunsWanted(self.n_windows, self.window_frames, self.width)
 
     def embed(self, runs: FrameRuns) -> np.ndarray:
         return motion_features(runs)

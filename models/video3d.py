@@ -39,10 +39,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.bundle import Bundle
-from models.decode import Decode
 from models.head_encoder import HeadEncoder
-from models.media.motion import FrameRuns, RunsWanted
+from models.media.motion import FrameRuns
+from models.motion import ReadsFrameRuns
 from models.torch_fit import BOUND_MARGIN, Standardise
 from models.video import leave_one_out
 
@@ -118,7 +117,7 @@ class ClipHead(nn.Module):
         return self.mlp(self.clips(clips).view(batch, n, -1).mean(dim=1))
 
 
-class Video3DEncoder(HeadEncoder):
+class Video3DEncoder(ReadsFrameRuns, HeadEncoder):
     modality = "video"
     source = "trailer"
     preprocessing_params = ("n_windows", "window_frames", "width", "clip_size")
@@ -135,17 +134,7 @@ class Video3DEncoder(HeadEncoder):
                     weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size,
                     seed=seed)
 
-    # ---- input side
-    def announce_reads(self, bundle: Bundle, decode: Decode) -> None:
-        decode.expect(bundle.trailer, self._wanted())
-
-    def load_input(self, bundle: Bundle, decode: Decode | None = None) -> FrameRuns:
-        """`n_windows` runs of consecutive grey frames spread over the trailer."""
-        return (decode or Decode()).frame_runs(bundle.trailer, self._wanted())
-
-    def _wanted(self) -> RunsWanted:
-        return RunsWanted(self.n_windows, self.window_frames, self.width)
-
+    # ---- input side (ReadsFrameRuns)
     def embed(self, runs: FrameRuns) -> np.ndarray:
         """uint8 (n_windows, window_frames, clip_size, clip_size): each run squashed, padded to its length."""
         n, frames, height, width = runs.frames.shape
